@@ -1,0 +1,1 @@
+"""The embedded runtime: a real PostgreSQL and Redis under one local folder."""

@@ -1,0 +1,1 @@
+"""Our own Postgres: connections, migrations, the ledger, artifacts and signing keys."""
