@@ -102,6 +102,7 @@ def verify_chain(
     prev = GENESIS
     expected = 1
     last_sig_covered = 0
+    last_sig_entry = 0  # seq of the last signature entry that verified
     last_row: ChainRow | None = None
     sha256 = hashlib.sha256
 
@@ -131,12 +132,19 @@ def verify_chain(
         if '"type":"signature"' in row.body:
             problem, rewritten = _check_signature_entry(run_id, row, hashes, check_signature)
             if problem and rewritten:
-                # the rewrite began after the last head that still verifies
-                return fail(None, last_sig_covered + 1, problem)
+                # The rewrite began after the last head that still verifies.
+                signed_seq = json.loads(row.body)["data"]["seq"]
+                return fail(
+                    None,
+                    last_sig_entry + 1,
+                    f"{problem}: an entry between seq {last_sig_entry + 1} and seq {signed_seq} was "
+                    f"rewritten and the chain recomputed",
+                )
             if problem:
                 return fail(row, row.seq, problem)
             result.signatures += 1
             last_sig_covered = json.loads(row.body)["data"]["seq"]
+            last_sig_entry = row.seq
         hashes[row.seq] = computed
         prev = computed
         expected += 1
@@ -193,8 +201,7 @@ def _check_signature_entry(
         )
     if hashes[seq] != signed_hash:
         return (
-            f"entries were rewritten after they were signed: the chain hash at seq {seq} no longer matches "
-            f"the head signed in entry seq {row.seq}",
+            f"the chain hash at seq {seq} no longer matches the head signed in entry seq {row.seq}",
             True,
         )
     return None, False

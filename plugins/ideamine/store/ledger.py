@@ -142,6 +142,11 @@ class Ledger:
         if head is None or head[0] == 0:
             raise LedgerError(f"run {run_id!r} has no ledger entries to sign")
         seq, head_hash = head
+        last = self.conn.execute(
+            "SELECT id, type, data ->> 'reason' FROM ledger WHERE run_id = %s AND seq = %s", (run_id, seq)
+        ).fetchone()
+        if last is not None and last[1] == "signature" and last[2] == reason:
+            return Appended(str(last[0]), seq, head_hash, inserted=False)  # already the signed head
         data = SignatureData(
             seq=seq,
             chain_hash=head_hash,
@@ -226,17 +231,26 @@ class Ledger:
                 yield ChainRow(*r)
 
     def verify(
-        self, run_id: str, *, signer: Signer | None, require_signed_head: bool = False
+        self, run_id: str, *, signer: Signer | None, require_signed_head: bool | None = None
     ) -> VerifyResult:
-        """Walk the run's chain; see ``ideamine.core.chain.verify_chain`` for what is checked."""
-        exists = self.conn.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone()
-        if not exists:
+        """Walk the run's chain; see ``ideamine.core.chain.verify_chain`` for what is checked.
+
+        ``require_signed_head`` defaults to whether the run has ended: the last entry of an ended run
+        must be the signature over its head.
+        """
+        row = self.conn.execute("SELECT status FROM runs WHERE id = %s", (run_id,)).fetchone()
+        if row is None:
             raise LedgerError(f"run {run_id!r} not found in the ledger database")
-        head = self.head(run_id)
+        if require_signed_head is None:
+            require_signed_head = row[0] != "running"
         return verify_chain(
             run_id,
             self._rows(run_id),
-            head=head,
+            head=self.head(run_id),
             check_signature=signer.verify if signer else None,
             require_signed_head=require_signed_head,
         )
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        """Mark the run ended (``success`` or ``failed``); verification then requires a signed head."""
+        self.conn.execute("UPDATE runs SET status = %s, completed_at = now() WHERE id = %s", (status, run_id))

@@ -62,6 +62,9 @@ def _ensure_table(conn: psycopg.Connection) -> None:
 
 
 def applied(conn: psycopg.Connection) -> dict[int, tuple[str, str]]:
+    """Applied migrations by version: (name, checksum). Empty on a fresh database."""
+    if conn.execute("SELECT to_regclass('schema_migrations')").fetchone() == (None,):
+        return {}
     rows = conn.execute("SELECT version, name, checksum FROM schema_migrations").fetchall()
     return {v: (n, c) for v, n, c in rows}
 
