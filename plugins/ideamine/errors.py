@@ -3,6 +3,7 @@
     IdeaMineError
     ├── ConfigError            a phase or pipeline YAML file is invalid (file, line, field)
     │   └── ConfigErrors       several ConfigErrors found in one lint pass
+    ├── TriggerError           a run's conf was rejected before any agent ran
     ├── ServiceError           the embedded Postgres/Redis could not be started, stopped or found
     ├── StoreError             our own Postgres store failed or refused a request
     │   ├── MigrationError     a migration failed, or an applied migration file was edited
@@ -53,6 +54,10 @@ class ConfigErrors(ConfigError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+class TriggerError(IdeaMineError):
+    """A run was triggered with a conf that cannot be used (missing idea, unknown key, ...)."""
 
 
 class ServiceError(IdeaMineError):

@@ -1,0 +1,16 @@
+"""Airflow itself imports dags/ without errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from airflow.dag_processing.dagbag import DagBag
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+def test_dag_folder_imports_cleanly():
+    bag = DagBag(dag_folder=str(DAGS), safe_mode=True)
+    assert bag.import_errors == {}
+    assert set(bag.dags) == {"ideamine"}
+    assert len(bag.dags["ideamine"].task_dict) == 14
