@@ -48,12 +48,12 @@ CREATE TRIGGER ledger_no_update BEFORE UPDATE OR DELETE ON ledger
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_reject_change();
 
--- A head only ever moves forward by one entry.
+-- A head only ever moves forward.
 CREATE FUNCTION ledger_head_forward_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.run_id <> OLD.run_id OR NEW.seq <> OLD.seq + 1 THEN
-        RAISE EXCEPTION 'ledger head of run % may only advance by one entry', OLD.run_id
+    IF NEW.run_id <> OLD.run_id OR NEW.seq <= OLD.seq THEN
+        RAISE EXCEPTION 'ledger head of run % may only move forward', OLD.run_id
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
@@ -66,24 +66,31 @@ CREATE TRIGGER ledger_heads_no_delete BEFORE DELETE ON ledger_heads
 CREATE TRIGGER ledger_heads_no_truncate BEFORE TRUNCATE ON ledger_heads
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_reject_change();
 
--- Append one entry, or return the existing one when its idempotency key is already in the run.
+-- Append entries of one run in order; an entry whose idempotency key is already in the run is not
+-- appended again, and the stored entry is returned instead. The run's head row is locked once and
+-- updated once per call, so a batch costs one lock and one head update.
 -- SECURITY DEFINER: the application role may call it but cannot write ledger tables directly.
-CREATE FUNCTION ledger_append(p_body text)
+CREATE FUNCTION ledger_append_many(p_bodies text[])
 RETURNS TABLE (entry_id uuid, entry_seq bigint, entry_chain_hash text, inserted boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
-    v_doc    jsonb := p_body::jsonb;
-    v_run    text := v_doc ->> 'run_id';
-    v_key    text := v_doc ->> 'idempotency_key';
+    v_run    text;
+    v_body   text;
+    v_doc    jsonb;
+    v_key    text;
     v_seq    bigint;
     v_prev   text;
     v_entry  text;
-    v_chain  text;
     v_id     uuid;
     v_found  record;
+    v_moved  boolean := false;
 BEGIN
-    IF v_run IS NULL OR v_key IS NULL THEN
-        RAISE EXCEPTION 'ledger entry body needs run_id and idempotency_key' USING ERRCODE = 'check_violation';
+    IF p_bodies IS NULL OR cardinality(p_bodies) = 0 THEN
+        RETURN;
+    END IF;
+    v_run := p_bodies[1]::jsonb ->> 'run_id';
+    IF v_run IS NULL THEN
+        RAISE EXCEPTION 'ledger entry body needs run_id' USING ERRCODE = 'check_violation';
     END IF;
 
     SELECT h.seq, h.chain_hash INTO v_seq, v_prev FROM ledger_heads h WHERE h.run_id = v_run FOR UPDATE;
@@ -93,20 +100,38 @@ BEGIN
         SELECT h.seq, h.chain_hash INTO v_seq, v_prev FROM ledger_heads h WHERE h.run_id = v_run FOR UPDATE;
     END IF;
 
-    SELECT l.id, l.seq, l.chain_hash INTO v_found
-        FROM ledger l WHERE l.run_id = v_run AND l.idempotency_key = v_key;
-    IF FOUND THEN
-        RETURN QUERY SELECT v_found.id, v_found.seq, v_found.chain_hash::text, false;
-        RETURN;
-    END IF;
+    FOREACH v_body IN ARRAY p_bodies LOOP
+        v_doc := v_body::jsonb;
+        v_key := v_doc ->> 'idempotency_key';
+        IF v_doc ->> 'run_id' IS DISTINCT FROM v_run OR v_key IS NULL THEN
+            RAISE EXCEPTION 'every entry of a batch needs run_id % and an idempotency_key', v_run
+                USING ERRCODE = 'check_violation';
+        END IF;
+        SELECT l.id, l.seq, l.chain_hash INTO v_found
+            FROM ledger l WHERE l.run_id = v_run AND l.idempotency_key = v_key;
+        IF FOUND THEN
+            RETURN QUERY SELECT v_found.id, v_found.seq, v_found.chain_hash::text, false;
+            CONTINUE;
+        END IF;
+        v_seq := v_seq + 1;
+        v_entry := encode(sha256(convert_to(v_body, 'UTF8')), 'hex');
+        v_id := gen_random_uuid();
+        INSERT INTO ledger (id, seq, body, entry_hash, prev_hash, chain_hash)
+            VALUES (v_id, v_seq, v_body, v_entry, v_prev,
+                    encode(sha256(convert_to(v_prev || ':' || v_seq || ':' || v_entry, 'UTF8')), 'hex'))
+            RETURNING chain_hash INTO v_prev;
+        v_moved := true;
+        RETURN QUERY SELECT v_id, v_seq, v_prev, true;
+    END LOOP;
 
-    v_seq := v_seq + 1;
-    v_entry := encode(sha256(convert_to(p_body, 'UTF8')), 'hex');
-    v_chain := encode(sha256(convert_to(v_prev || ':' || v_seq || ':' || v_entry, 'UTF8')), 'hex');
-    INSERT INTO ledger (seq, body, entry_hash, prev_hash, chain_hash)
-        VALUES (v_seq, p_body, v_entry, v_prev, v_chain)
-        RETURNING id INTO v_id;
-    UPDATE ledger_heads SET seq = v_seq, chain_hash = v_chain, updated_at = clock_timestamp()
-        WHERE run_id = v_run;
-    RETURN QUERY SELECT v_id, v_seq, v_chain, true;
+    IF v_moved THEN
+        UPDATE ledger_heads SET seq = v_seq, chain_hash = v_prev, updated_at = clock_timestamp()
+            WHERE run_id = v_run;
+    END IF;
 END $$;
+
+CREATE FUNCTION ledger_append(p_body text)
+RETURNS TABLE (entry_id uuid, entry_seq bigint, entry_chain_hash text, inserted boolean)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT * FROM ledger_append_many(ARRAY[p_body])
+$$;

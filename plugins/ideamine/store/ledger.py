@@ -111,21 +111,13 @@ class Ledger:
         """Append several entries in one transaction (one commit): all or nothing."""
         when = _now()
         bodies = [self._body(run_id, e, when) for e in entries]
-        out: list[Appended] = []
         try:
-            with self.conn.transaction(), self.conn.cursor() as cur:
-                cur.executemany("SELECT * FROM ledger_append(%s)", [(b,) for b in bodies], returning=True)
-                while True:
-                    row = cur.fetchone()
-                    assert row is not None
-                    out.append(Appended(str(row[0]), row[1], row[2], row[3]))
-                    if not cur.nextset():
-                        break
+            rows = self.conn.execute("SELECT * FROM ledger_append_many(%s::text[])", (bodies,)).fetchall()
         except psycopg.errors.ForeignKeyViolation as exc:
             raise LedgerError(f"run {run_id!r} does not exist: call ensure_run first") from exc
         except psycopg.Error as exc:
             raise LedgerError(f"ledger batch append failed for run {run_id!r}: {exc}".strip()) from exc
-        return out
+        return [Appended(str(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def head(self, run_id: str) -> tuple[int, str] | None:
         row = self.conn.execute(

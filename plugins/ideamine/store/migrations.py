@@ -143,6 +143,7 @@ def grant_app_role(conn: psycopg.Connection, role: str) -> None:
         conn.execute(
             sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(", ").join(map(sql.SQL, privileges)), t, r)
         )
-    conn.execute("REVOKE ALL ON FUNCTION ledger_append(text) FROM PUBLIC")
-    conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION ledger_append(text) TO {}").format(r))
+    for function in ("ledger_append(text)", "ledger_append_many(text[])"):
+        conn.execute(sql.SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC").format(sql.SQL(function)))
+        conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(function), r))
     conn.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(r))
