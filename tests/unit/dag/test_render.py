@@ -43,6 +43,6 @@ def test_a_broken_yaml_fails_rendering_naming_file_line_and_field(tmp_path: Path
     config = tmp_path / "config"
     shutil.copytree(default_config_dir(), config)
     prd = config / "phases" / "prd.yaml"
-    prd.write_text(prd.read_text().replace("  max_attempts: 5", "  max_attempts: \"5\"", 1))
+    prd.write_text(prd.read_text().replace("  max_attempts: 5", '  max_attempts: "5"', 1))
     with pytest.raises(ConfigError, match=r"prd\.yaml:18: gate\.max_attempts"):
         render_dags(config)
