@@ -1,7 +1,8 @@
 -- The run ledger: append-only, hash-chained per run, idempotent per entry.
 --
 -- Each entry's body is the canonical JSON the application hashed: {run_id, type, idempotency_key,
--- data, provenance}. Its columns are generated from the body, so they cannot disagree with it.
+-- data, provenance}. Its key columns are generated from the body, so they cannot disagree with it;
+-- query data with (body::jsonb) -> 'data'.
 --   entry_hash = sha256(body)
 --   chain_hash = sha256(prev_hash || ':' || seq || ':' || entry_hash), prev_hash of seq 1 = 64 zeros
 -- ledger_heads holds the last (seq, chain_hash) of each run; it serialises appends and lets
@@ -17,8 +18,6 @@ CREATE TABLE ledger (
                      CHECK (type IN ('task', 'gate', 'decision', 'artifact', 'cost', 'signature')),
     idempotency_key  text GENERATED ALWAYS AS ((body::jsonb) ->> 'idempotency_key') STORED NOT NULL
                      CHECK (length(idempotency_key) BETWEEN 1 AND 500),
-    data             jsonb GENERATED ALWAYS AS ((body::jsonb) -> 'data') STORED NOT NULL,
-    provenance       jsonb GENERATED ALWAYS AS ((body::jsonb) -> 'provenance') STORED NOT NULL,
     entry_hash       char(64) NOT NULL,
     prev_hash        char(64) NOT NULL,
     chain_hash       char(64) NOT NULL,
@@ -81,6 +80,7 @@ DECLARE
     v_seq    bigint;
     v_prev   text;
     v_entry  text;
+    v_chain  text;
     v_id     uuid;
     v_found  record;
     v_moved  boolean := false;
@@ -107,19 +107,22 @@ BEGIN
             RAISE EXCEPTION 'every entry of a batch needs run_id % and an idempotency_key', v_run
                 USING ERRCODE = 'check_violation';
         END IF;
-        SELECT l.id, l.seq, l.chain_hash INTO v_found
-            FROM ledger l WHERE l.run_id = v_run AND l.idempotency_key = v_key;
-        IF FOUND THEN
+        v_entry := encode(sha256(convert_to(v_body, 'UTF8')), 'hex');
+        v_id := gen_random_uuid();
+        INSERT INTO ledger (id, seq, body, entry_hash, prev_hash, chain_hash)
+            VALUES (v_id, v_seq + 1, v_body, v_entry, v_prev,
+                    encode(sha256(convert_to(v_prev || ':' || (v_seq + 1) || ':' || v_entry, 'UTF8')), 'hex'))
+            ON CONFLICT (run_id, idempotency_key) DO NOTHING
+            RETURNING chain_hash INTO v_chain;
+        IF v_chain IS NULL THEN  -- the key is already in the run: return the stored entry
+            SELECT l.id, l.seq, l.chain_hash INTO v_found
+                FROM ledger l WHERE l.run_id = v_run AND l.idempotency_key = v_key;
             RETURN QUERY SELECT v_found.id, v_found.seq, v_found.chain_hash::text, false;
             CONTINUE;
         END IF;
         v_seq := v_seq + 1;
-        v_entry := encode(sha256(convert_to(v_body, 'UTF8')), 'hex');
-        v_id := gen_random_uuid();
-        INSERT INTO ledger (id, seq, body, entry_hash, prev_hash, chain_hash)
-            VALUES (v_id, v_seq, v_body, v_entry, v_prev,
-                    encode(sha256(convert_to(v_prev || ':' || v_seq || ':' || v_entry, 'UTF8')), 'hex'))
-            RETURNING chain_hash INTO v_prev;
+        v_prev := v_chain;
+        v_chain := NULL;
         v_moved := true;
         RETURN QUERY SELECT v_id, v_seq, v_prev, true;
     END LOOP;

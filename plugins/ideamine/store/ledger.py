@@ -7,6 +7,7 @@ is already there. So a retried append is a no-op, and concurrent writers leave a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -135,7 +136,8 @@ class Ledger:
             raise LedgerError(f"run {run_id!r} has no ledger entries to sign")
         seq, head_hash = head
         last = self.conn.execute(
-            "SELECT id, type, data ->> 'reason' FROM ledger WHERE run_id = %s AND seq = %s", (run_id, seq)
+            "SELECT id, type, (body::jsonb) #>> '{data,reason}' FROM ledger WHERE run_id = %s AND seq = %s",
+            (run_id, seq),
         ).fetchone()
         if last is not None and last[1] == "signature" and last[2] == reason:
             return Appended(str(last[0]), seq, head_hash, inserted=False)  # already the signed head
@@ -171,7 +173,7 @@ class Ledger:
         if limit is not None and limit < 0:
             raise LedgerError("limit must not be negative")
         rows = self.conn.execute(
-            """SELECT id, run_id, seq, type, idempotency_key, data, provenance, chain_hash, recorded_at
+            """SELECT id, run_id, seq, type, idempotency_key, body, chain_hash, recorded_at
                  FROM ledger
                 WHERE run_id = %(run)s
                   AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s::text[]))
@@ -187,20 +189,23 @@ class Ledger:
                 "limit": limit,
             },
         ).fetchall()
-        return [
-            LedgerEntry(
-                id=str(r[0]),
-                run_id=r[1],
-                seq=r[2],
-                type=r[3],
-                idempotency_key=r[4],
-                data=r[5],
-                provenance=r[6],
-                chain_hash=r[7],
-                recorded_at=r[8],
+        entries = []
+        for r in rows:
+            body = json.loads(r[5])
+            entries.append(
+                LedgerEntry(
+                    id=str(r[0]),
+                    run_id=r[1],
+                    seq=r[2],
+                    type=r[3],
+                    idempotency_key=r[4],
+                    data=body["data"],
+                    provenance=body["provenance"],
+                    chain_hash=r[6],
+                    recorded_at=r[7],
+                )
             )
-            for r in rows
-        ]
+        return entries
 
     def count(self, run_id: str, type_: str | None = None) -> int:
         row = self.conn.execute(
