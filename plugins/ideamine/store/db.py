@@ -26,8 +26,8 @@ def _from_fields(
 ) -> str:
     scheme = "postgresql" if conn_type in ("postgres", "postgresql", "") else conn_type
     auth = ""
-    if login:
-        auth = quote(login, safe="")
+    if login or password:
+        auth = quote(login or "", safe="")
         if password:
             auth += ":" + quote(password, safe="")
         auth += "@"
