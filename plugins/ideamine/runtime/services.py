@@ -29,8 +29,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
+from ideamine.core.uris import mask_uri
 from ideamine.errors import ServiceError
 from ideamine.runtime import postgres as pg
 from ideamine.runtime import redis as rd
@@ -413,28 +414,6 @@ def _host_port(value: str) -> tuple[str | None, int | None]:
         return parts.hostname, parts.port
     except ValueError:
         return None, None
-
-
-def mask_uri(value: str) -> str:
-    """The URI with its password replaced by ``***`` (JSON connections are summarized the same way)."""
-    if value.lstrip().startswith("{"):
-        try:
-            data = json.loads(value)
-        except ValueError:
-            return "(unparsable JSON connection)"
-        login = data.get("login") or ""
-        netloc = f"{login}:***@" if data.get("password") else (f"{login}@" if login else "")
-        port = f":{data['port']}" if data.get("port") else ""
-        return f"{data.get('conn_type', '?')}://{netloc}{data.get('host', '')}{port}/{data.get('schema', '')}"
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return "(unparsable URI)"
-    if parts.password is None:
-        return value
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
 
 
 # ------------------------------------------------------------------------------------- files and lock

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 
+from ideamine.core.uris import mask_uri
 from ideamine.errors import StoreError
 
 LEDGER_CONN_ID = "ideamine_ledger"
@@ -111,15 +112,6 @@ def connection(conn_id: str = LEDGER_CONN_ID) -> Iterator[psycopg.Connection]:
         yield conn
     finally:
         conn.close()
-
-
-def mask_uri(uri: str) -> str:
-    """The URI with its password replaced by ``***``, for messages and logs."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def admin_conn_id() -> str:
