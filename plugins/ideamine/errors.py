@@ -8,7 +8,14 @@
     ├── StoreError             our own Postgres store failed or refused a request
     │   ├── MigrationError     a migration failed, or an applied migration file was edited
     │   └── LedgerError        a ledger append or query was invalid
-    └── SigningError           no usable signing key, or a signature could not be made
+    ├── SigningError           no usable signing key, or a signature could not be made
+    ├── ArtifactError          an artifact body does not match its type's schema (type, field)
+    ├── AgentError             an agent could not produce its sections (phase, agent, why)
+    ├── ToolError              a sandboxed tool could not be started or misbehaved
+    │   └── ToolNotAvailable   the tool is not installed or cannot run here (guards say "not run")
+    ├── GateError              a gate ran out of attempts; the message lists the reasons
+    ├── BudgetError            a phase or run budget is exhausted
+    └── DossierError           the release dossier cannot be built or does not verify
 
 Catch ``IdeaMineError`` to handle all of them. Anything else escaping the package is a bug.
 """
@@ -78,3 +85,31 @@ class LedgerError(StoreError):
 
 class SigningError(IdeaMineError):
     """No usable signing key, or a signature could not be made."""
+
+
+class ArtifactError(IdeaMineError):
+    """An artifact body does not match its type's schema; the message names type and field."""
+
+
+class AgentError(IdeaMineError):
+    """An agent could not produce its sections."""
+
+
+class ToolError(IdeaMineError):
+    """A sandboxed tool could not be started or misbehaved."""
+
+
+class ToolNotAvailable(ToolError):
+    """The tool is not installed or cannot run here; guards built on it report "not run"."""
+
+
+class GateError(IdeaMineError):
+    """A phase gate ran out of attempts without a waiver; the message lists the reasons."""
+
+
+class BudgetError(IdeaMineError):
+    """A phase or run budget is exhausted."""
+
+
+class DossierError(IdeaMineError):
+    """The release dossier cannot be built, or it does not verify."""
