@@ -1,4 +1,4 @@
-"""The ``ideamine`` command line: services, database migrations, the ledger and config linting.
+"""The ``ideamine`` command line: services, migrations, the ledger, dossiers, runs and config linting.
 
 Exit codes: 0 success; 1 the check failed (tampered ledger, config errors, a service down);
 2 bad usage or an error that prevented the check (unreachable database, unknown run).
@@ -137,6 +137,44 @@ def _cmd_config_lint(args: argparse.Namespace) -> int:
     return lint_main(Path(args.dir) if args.dir else None)
 
 
+def _cmd_dossier_verify(args: argparse.Namespace) -> int:
+    from ideamine.pipeline.dossier import verify_dossier
+    from ideamine.pipeline.runtime import open_runtime
+
+    with open_runtime(args.conn_id) as rt:
+        problems = verify_dossier(rt, args.run_id)
+        row = rt.evidence.latest_dossier(args.run_id)
+    if args.json:
+        print(json.dumps({"run_id": args.run_id, "ok": not problems, "problems": problems}, sort_keys=True))
+    elif problems:
+        for problem in problems:
+            print(f"FAILED: {problem}")
+    else:
+        assert row is not None
+        print(
+            f"OK: dossier {row.version} of run {args.run_id}: sha256 {row.hash}, "
+            "signature verified, rebuilt identically"
+        )
+    return 0 if not problems else 1
+
+
+def _cmd_dossier_build(args: argparse.Namespace) -> int:
+    from ideamine.pipeline.dossier import dossier_step
+    from ideamine.pipeline.runtime import open_runtime
+
+    with open_runtime(args.conn_id) as rt:
+        print(json.dumps(dossier_step(rt, args.run_id), sort_keys=True))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ideamine.demo import main as run_main
+
+    dags = Path(args.dags_folder or os.environ.get("AIRFLOW__CORE__DAGS_FOLDER") or "dags")
+    log = Path(args.log) if args.log else ideamine_home() / "demo.log"
+    return run_main(args.idea, args.conf, dags, log)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ideamine", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +215,26 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="one JSON object per line")
     show.add_argument("--conn-id", default="ideamine_ledger")
     show.set_defaults(func=_cmd_ledger_show)
+
+    dossier = sub.add_parser("dossier", help="the signed release dossier").add_subparsers(
+        dest="dossier_command", required=True
+    )
+    dverify = dossier.add_parser("verify", help="check a run's dossier: hashes, signature, identical rebuild")
+    dverify.add_argument("run_id")
+    dverify.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    dverify.add_argument("--conn-id", default="ideamine_ledger")
+    dverify.set_defaults(func=_cmd_dossier_verify)
+    dbuild = dossier.add_parser("build", help="(re)build, sign and store the dossier of a finished run")
+    dbuild.add_argument("run_id")
+    dbuild.add_argument("--conn-id", default="ideamine_ledger")
+    dbuild.set_defaults(func=_cmd_dossier_build)
+
+    run = sub.add_parser("run", help="run the whole ideamine DAG in-process on one idea (dag.test)")
+    run.add_argument("--idea", help="the product idea (default: a built-in example)")
+    run.add_argument("--conf", help='extra run conf as JSON, e.g. \'{"target_users": "chefs"}\'')
+    run.add_argument("--dags-folder", help="default: $AIRFLOW__CORE__DAGS_FOLDER or ./dags")
+    run.add_argument("--log", help="where Airflow's own output goes (default: $IDEAMINE_HOME/demo.log)")
+    run.set_defaults(func=_cmd_run)
 
     config = sub.add_parser("config", help="phase configuration").add_subparsers(
         dest="config_command", required=True

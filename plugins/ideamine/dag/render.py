@@ -1,11 +1,19 @@
 """Render the ``ideamine`` DAG from ``config/``: one task group per phase, wired by ``dependencies``.
 
+Inside a phase group: ``plan`` -> agents -> ``fan_in`` -> ``qav`` -> ``guards`` -> ``gate``.
+Agents of a ``sequential`` phase are a chain of tasks named after them, so each sees its predecessors'
+output; other phases map one ``agents`` task over the plan (instances named by agent or story, at most
+N at a time for ``parallelism: N``); story-loop maps over the PRD's user stories. ``dossier`` follows
+the last phases.
+
 Parsing reads YAML and nothing else: no network and no database. A broken config raises the
 project's ConfigErrors, which Airflow shows as the import error of this DAG file (file, line, field).
 """
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +21,13 @@ from airflow.sdk import DAG, Param, TaskGroup, task
 
 from ideamine.config_files import default_config_dir, load_project
 from ideamine.core.config import ProjectConfig
-from ideamine.core.plan import phase_plan
 from ideamine.core.trigger import IDEA_MAX, IDEA_MIN, parse_trigger_conf
+from ideamine.dag import tasks
+from ideamine.dag.gate_sensor import PhaseGateSensor
+from ideamine.pipeline.spec import PhaseSpec, phase_spec
 
 DAG_ID = "ideamine"
+POKE_SECONDS_ENV = "IDEAMINE_GATE_POKE_SECONDS"
 
 
 def trigger_params() -> dict[str, Param]:
@@ -44,9 +55,70 @@ def validate_conf(**context: Any) -> dict[str, Any]:
 
 
 @task
-def plan(phase_plan_json: dict[str, Any]) -> dict[str, Any]:
-    """The phase's plan (agents, budget split, plan hash), rendered at parse time from its YAML."""
-    return phase_plan_json
+def dossier(**context: Any) -> dict[str, Any]:
+    """Build, sign and store the release dossier (JSON and HTML); end the run with a signed head."""
+    from ideamine.pipeline.dossier import dossier_step
+    from ideamine.pipeline.runtime import open_runtime
+
+    with open_runtime() as rt:
+        return dossier_step(rt, str(context["dag_run"].run_id))
+
+
+def _retry_args(spec: PhaseSpec) -> dict[str, Any]:
+    retries = spec.phase.retries
+    base = max(retries.backoff_base_ms, 1) / 1000
+    args: dict[str, Any] = {
+        "retries": max(retries.max_attempts - 1, 0),
+        "retry_delay": timedelta(seconds=base),
+        "retry_exponential_backoff": True,
+        "on_failure_callback": tasks.phase_error,
+    }
+    if retries.backoff_max_ms:
+        args["max_retry_delay"] = timedelta(milliseconds=retries.backoff_max_ms)
+    return args
+
+
+def _phase_group(spec: PhaseSpec, project: ProjectConfig) -> TaskGroup:
+    data = spec.model_dump(mode="json")
+    retry = _retry_args(spec)
+    poke = float(os.environ.get(POKE_SECONDS_ENV, "5"))
+    with TaskGroup(group_id=spec.id, tooltip=spec.phase.description or spec.id) as group:
+        planned = task(tasks.plan_phase, task_id="plan", **retry)(data)
+        parallelism = spec.phase.parallelism
+        if parallelism == "sequential":
+            previous: Any = planned
+            for order, agent in enumerate(spec.agents):
+                step = task(tasks.run_agent, task_id=agent, **retry)(
+                    data, {"key": agent, "agent": agent, "order": order, "total": len(spec.agents)}
+                )
+                previous >> step
+                previous = step
+            last: Any = previous
+        else:
+            limit = parallelism if isinstance(parallelism, int) else None
+            last = (
+                task(
+                    tasks.run_agent,
+                    task_id="agents",
+                    map_index_template="{{ ideamine_agent }}",
+                    max_active_tis_per_dagrun=limit,
+                    **retry,
+                )
+                .partial(spec=data)
+                .expand(instance=planned)
+            )
+        merged = task(tasks.fan_in, task_id="fan_in", **retry)(data)
+        clarified = task(tasks.clarify, task_id="qav", **retry)(data)
+        guarded = task(tasks.run_guards, task_id="guards", **retry)(data)
+        gate = PhaseGateSensor(
+            task_id="gate",
+            spec=data,
+            poke_interval=poke,
+            timeout=max(spec.timebox_seconds, 60),
+            on_failure_callback=tasks.phase_error,
+        )
+        last >> merged >> clarified >> guarded >> gate
+    return group
 
 
 def build_dag(project: ProjectConfig) -> DAG:
@@ -58,21 +130,23 @@ def build_dag(project: ProjectConfig) -> DAG:
         tags=["ideamine"],
         doc_md=__doc__,
         max_active_runs=4,
+        dagrun_timeout=timedelta(hours=project.pipeline.run.total_timeout_hours),
     ) as dag:
         checked = validate_conf()
         groups: dict[str, TaskGroup] = {}
         for phase_id in project.topological_order():
-            with TaskGroup(
-                group_id=phase_id, tooltip=project.phase(phase_id).description or phase_id
-            ) as group:
-                plan.override(task_id="plan")(phase_plan(project, phase_id).model_dump(mode="json"))
-            groups[phase_id] = group
+            groups[phase_id] = _phase_group(phase_spec(project, phase_id), project)
+        dependents = {p: [q for q in project.phase_ids if p in project.phase(q).dependencies] for p in groups}
         for phase_id, group in groups.items():
             deps = project.phase(phase_id).dependencies
             if not deps:
                 checked >> group
             for dep in deps:
                 groups[dep] >> group
+        final = dossier()
+        for phase_id, group in groups.items():
+            if not dependents[phase_id]:
+                group >> final
     return dag
 
 

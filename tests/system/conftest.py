@@ -1,0 +1,74 @@
+"""Airflow itself for the system tests: a migrated metadata DB and the DAG run with ``dag.test``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+@pytest.fixture(scope="session")
+def airflow_db(embedded_services: dict[str, str]) -> None:
+    """Migrate the metadata DB this process already uses (the suite's own SQLite under AIRFLOW_HOME)."""
+    from airflow import settings
+
+    env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": str(settings.SQL_ALCHEMY_CONN)}
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
+    os.environ.setdefault("IDEAMINE_GATE_POKE_SECONDS", "0.2")
+
+
+@pytest.fixture
+def run_dag(airflow_db: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Render the DAG from ``config_dir`` (default: config/) and run it in-process on ``conf``."""
+
+    def run(conf: dict[str, Any], config_dir: Path | None = None) -> Any:
+        from airflow.dag_processing.dagbag import DagBag
+
+        if config_dir is not None:
+            monkeypatch.setenv("IDEAMINE_CONFIG_DIR", str(config_dir))
+        bag = DagBag(dag_folder=str(DAGS), safe_mode=False)
+        assert bag.import_errors == {}
+        return bag.dags["ideamine"].test(run_conf=conf)
+
+    return run
+
+
+@pytest.fixture
+def subset_config(tmp_path: Path) -> Callable[..., Path]:
+    """A copy of config/ holding only ``phases`` (in pipeline order), each YAML optionally edited."""
+    import shutil
+
+    import yaml
+    from ideamine.config_files import default_config_dir
+
+    def make(phases: list[str], edits: dict[str, Callable[[str], str]] | None = None) -> Path:
+        config = tmp_path / "config"
+        shutil.copytree(default_config_dir(), config)
+        pipeline = config / "pipeline.yaml"
+        data = yaml.safe_load(pipeline.read_text())
+        data["phases"] = [p for p in data["phases"] if p in phases]
+        pipeline.write_text(yaml.safe_dump(data, sort_keys=False))
+        for path in (config / "phases").glob("*.yaml"):
+            if path.stem not in phases:
+                path.unlink()
+        for phase, edit in (edits or {}).items():
+            path = config / "phases" / f"{phase}.yaml"
+            path.write_text(edit(path.read_text()))
+        return config
+
+    return make
