@@ -75,5 +75,7 @@ def fan_in(strategy: FanInStrategy, outputs: Sequence[Any]) -> Any:
     try:
         combine = _STRATEGIES[strategy]
     except KeyError:
-        raise ValueError(f"unknown fan-in strategy {strategy!r}; expected one of {sorted(_STRATEGIES)}") from None
+        raise ValueError(
+            f"unknown fan-in strategy {strategy!r}; expected one of {sorted(_STRATEGIES)}"
+        ) from None
     return combine(outputs)
