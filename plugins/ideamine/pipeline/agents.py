@@ -73,7 +73,7 @@ def plan_step(
     )
     if spec.maps_over_items:
         _, bodies = upstream_artifacts(rt, run_id, spec.upstream)
-        stories = (bodies.get(STORY_AGENTS_SOURCE) or {}).get("stories") or []
+        stories = (bodies.get(STORY_AGENTS_SOURCE) or {}).get("user_stories") or []
         if not stories:
             raise AgentError(f"phase {spec.id!r} maps over the PRD's user stories, but UserStories has none")
         items = stories[:MAX_ITEMS]

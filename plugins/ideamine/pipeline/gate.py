@@ -268,4 +268,4 @@ def _stories(rt: Runtime, run_id: str, spec: PhaseSpec) -> list[dict[str, Any]]:
     from ideamine.pipeline.context import upstream_artifacts
 
     _, bodies = upstream_artifacts(rt, run_id, spec.upstream)
-    return list((bodies.get("UserStories") or {}).get("stories") or [])
+    return list((bodies.get("UserStories") or {}).get("user_stories") or [])
