@@ -24,6 +24,7 @@ for name in list(os.environ):
 # Airflow reads its settings at import: give the suite its own home, never the developer's.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="ideamine-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
 
 

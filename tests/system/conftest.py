@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,8 @@ DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
 @pytest.fixture(scope="session")
-def airflow_db(embedded_services: dict[str, str]) -> None:
-    """Migrate the metadata DB this process already uses (the suite's own SQLite under AIRFLOW_HOME)."""
+def airflow_db(embedded_services: dict[str, str]) -> Iterator[None]:
+    """Migrate the metadata DB this process uses: the embedded Postgres, as ``make demo`` does."""
     from airflow import settings
 
     env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": str(settings.SQL_ALCHEMY_CONN)}
@@ -28,22 +28,29 @@ def airflow_db(embedded_services: dict[str, str]) -> None:
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
     os.environ.setdefault("IDEAMINE_GATE_POKE_SECONDS", "0.2")
+    yield
+    settings.dispose_orm()  # before the session's Postgres stops under Airflow's pooled connections
 
 
-@pytest.fixture
-def run_dag(airflow_db: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+@pytest.fixture(scope="session")
+def run_dag(airflow_db: None) -> Callable[..., Any]:
     """Render the DAG from ``config_dir`` (default: config/) and run it in-process on ``conf``."""
 
     def run(conf: dict[str, Any], config_dir: Path | None = None) -> Any:
         from airflow.dag_processing.dagbag import DagBag
 
+        saved = os.environ.get("IDEAMINE_CONFIG_DIR")
         if config_dir is not None:
-            monkeypatch.setenv("IDEAMINE_CONFIG_DIR", str(config_dir))
-        bag = DagBag(dag_folder=str(DAGS), safe_mode=False)
-        assert bag.import_errors == {}
-        return bag.dags["ideamine"].test(run_conf=conf)
+            os.environ["IDEAMINE_CONFIG_DIR"] = str(config_dir)
+        try:
+            bag = DagBag(dag_folder=str(DAGS), safe_mode=False)
+            assert bag.import_errors == {}
+            return bag.dags["ideamine"].test(run_conf=conf)
+        finally:
+            os.environ.pop("IDEAMINE_CONFIG_DIR", None)
+            if saved is not None:
+                os.environ["IDEAMINE_CONFIG_DIR"] = saved
 
     return run
 

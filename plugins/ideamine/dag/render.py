@@ -4,7 +4,7 @@ Inside a phase group: ``plan`` -> agents -> ``fan_in`` -> ``qav`` -> ``guards`` 
 Agents of a ``sequential`` phase are a chain of tasks named after them, so each sees its predecessors'
 output; other phases map one ``agents`` task over the plan (instances named by agent or story, at most
 N at a time for ``parallelism: N``); story-loop maps over the PRD's user stories. ``dossier`` follows
-the last phases.
+the last phases (``finish`` instead, for a partial pipeline that makes no release).
 
 Parsing reads YAML and nothing else: no network and no database. A broken config raises the
 project's ConfigErrors, which Airflow shows as the import error of this DAG file (file, line, field).
@@ -21,6 +21,7 @@ from airflow.sdk import DAG, Param, TaskGroup, task
 
 from ideamine.config_files import default_config_dir, load_project
 from ideamine.core.config import ProjectConfig
+from ideamine.core.dossier import REQUIRED_SECTIONS
 from ideamine.core.trigger import IDEA_MAX, IDEA_MIN, parse_trigger_conf
 from ideamine.dag import tasks
 from ideamine.dag.gate_sensor import PhaseGateSensor
@@ -62,6 +63,22 @@ def dossier(**context: Any) -> dict[str, Any]:
 
     with open_runtime() as rt:
         return dossier_step(rt, str(context["dag_run"].run_id))
+
+
+@task
+def finish(**context: Any) -> dict[str, Any]:
+    """End a run whose pipeline makes no release (a partial config): sign the ledger head."""
+    from ideamine.pipeline.dossier import finish_step
+    from ideamine.pipeline.runtime import open_runtime
+
+    with open_runtime() as rt:
+        return finish_step(rt, str(context["dag_run"].run_id))
+
+
+def makes_a_release(project: ProjectConfig) -> bool:
+    """Whether the phases declare every artifact type the release dossier needs."""
+    declared = {artifact.type for phase in project.phases for artifact in phase.artifacts}
+    return all(t in declared for types in REQUIRED_SECTIONS.values() for t in types)
 
 
 def _retry_args(spec: PhaseSpec) -> dict[str, Any]:
@@ -143,7 +160,7 @@ def build_dag(project: ProjectConfig) -> DAG:
                 checked >> group
             for dep in deps:
                 groups[dep] >> group
-        final = dossier()
+        final = dossier() if makes_a_release(project) else finish()
         for phase_id, group in groups.items():
             if not dependents[phase_id]:
                 group >> final

@@ -50,8 +50,12 @@ def intake_agent(ctx: AgentContext) -> dict[str, Any]:
         "problem": problem,
         "target_users": people,
     }
-    if terms:  # an empty glossary would only be a gap for Q/A/V to question
-        spec["glossary"] = [{"term": t, "meaning": VAGUE_TERMS[t]} for t in terms]
+    # The domain's own nouns first, then any vague words the idea used, with what they will mean here.
+    glossary = [
+        {"term": e.label, "meaning": sentence(f"a {e.label} kept by the product, with its own API resource")}
+        for e in entities(ctx)
+    ]
+    spec["glossary"] = glossary + [{"term": t, "meaning": VAGUE_TERMS[t]} for t in terms]
     return {"IdeaSpec": spec}
 
 

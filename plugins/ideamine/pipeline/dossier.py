@@ -137,3 +137,10 @@ def verify_dossier(rt: Runtime, run_id: str) -> list[str]:
 def dossier_files(rt: Runtime, run_id: str) -> dict[str, Path]:
     out = rt.home / "dossiers" / safe_run_dir(run_id)
     return {"json": out / "dossier.json", "html": out / "dossier.html"}
+
+
+def finish_step(rt: Runtime, run_id: str) -> dict[str, Any]:
+    """End a run that makes no dossier: mark it done and sign the ledger head."""
+    rt.ledger.finish_run(run_id, "success")
+    signed = rt.ledger.sign_head(run_id, rt.signer, reason="run-end")
+    return {"run_id": run_id, "signed_seq": signed.seq}

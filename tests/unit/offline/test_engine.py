@@ -212,7 +212,8 @@ def test_vague_words_are_defined_and_clarity_passes() -> None:
     idea = "A simple, fast and intuitive app for runners that lets them log runs and share routes etc."
     run = run_pipeline(idea, stop_after="intake")
     terms = {entry["term"] for entry in run.artifacts["IdeaSpec"]["glossary"]}
-    assert terms == {"simple", "fast", "intuitive", "etc"}
+    assert terms >= {"simple", "fast", "intuitive", "etc"}  # plus the domain's own nouns
+    assert {"run", "route"} <= terms
     clarity = next(r for r in run.reports["intake"] if r.guard == "clarity")
     assert clarity.status == "passed"
     strict = run_agent(
