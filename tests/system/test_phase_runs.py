@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ideamine.pipeline.runtime import open_runtime
@@ -11,7 +12,7 @@ pytestmark = [pytest.mark.system, pytest.mark.integration]
 
 HOSTILE = (
     "A pantry app for food banks {{ 7*7 }} {% for x in y %}{% endfor %} that lets volunteers track "
-    "donations'; DROP TABLE runs; -- and $(rm -rf /) && echo `id` | ../../etc/passwd \"quoted\" \\ ok"
+    'donations\'; DROP TABLE runs; -- and $(rm -rf /) && echo `id` | ../../etc/passwd "quoted" \\ ok'
 )
 
 
@@ -29,3 +30,121 @@ def test_a_hostile_idea_is_plain_text_all_the_way(run_dag, subset_config):
         assert rt.ledger.verify(dag_run.run_id, signer=rt.signer).ok
     assert spec["description"] == HOSTILE
     assert stored == HOSTILE
+
+
+PRD_PHASES = ["intake", "ideation", "critique", "prd"]
+IDEA = "A clinic appointment scheduler for small practices that lets patients book visits and get reminders."
+
+
+def first_draft_story_count(idea: str) -> int:
+    """How many stories the prd phase's first draft has for ``idea`` (pure engine, no Airflow)."""
+    from tests.unit.offline.pipeline import run_pipeline
+
+    return len(run_pipeline(idea, stop_after="prd").artifacts["UserStories"]["user_stories"])
+
+
+def test_a_failed_gate_is_fixed_and_passes_on_the_second_evaluation(run_dag, subset_config):
+    need = first_draft_story_count(IDEA) + 1
+    config = subset_config(
+        PRD_PHASES, {"prd": lambda text: text.replace("min_stories: 5", f"min_stories: {need}")}
+    )
+    dag_run = run_dag({"idea": IDEA}, config)
+    assert dag_run.state == "success"
+    with open_runtime() as rt:
+        gates = gate_entries(rt, dag_run.run_id, "prd")
+        stories = json.loads(rt.artifacts.get(rt.phases.artifact_ids(dag_run.run_id, ["prd"])["UserStories"]))
+        events = [e for e in rt.events.history(dag_run.run_id) if e["phase"] == "prd"]
+        tasks = [e.data for e in rt.ledger.query(dag_run.run_id, types=["task"]) if e.data["phase"] == "prd"]
+        assert rt.ledger.verify(dag_run.run_id, signer=rt.signer).ok
+    assert [g["passed"] for g in gates] == [False, True]
+    assert any("stories" in reason for reason in gates[0]["reasons"])
+    assert len(stories["user_stories"]) >= need
+    failed = next(e for e in events if e["type"] == "phase.gate.failed")
+    assert "re-run StoryCutterAgent" in failed["payload"]["required_actions"]
+    # the fix re-ran the story cutter with the violation as a hint, and the agents after it
+    fixes = [t for t in tasks if t["input"].get("hints")]
+    assert [t["target"] for t in fixes][:1] == ["StoryCutterAgent"]
+    assert "stories_below_min" in fixes[0]["input"]["hints"]
+    assert {t["target"] for t in fixes} >= {"TraceMatrixAgent"}
+
+
+def impossible_intake(text: str) -> str:
+    text = text.replace(
+        "required_fields: [title, description, target_users, constraints]",
+        "required_fields: [title, description, target_users, constraints, launch_date]",
+    )
+    return text.replace("max_attempts: 3", "max_attempts: 2")
+
+
+def test_attempts_run_out_and_the_phase_fails_with_its_reasons(run_dag, subset_config, capfd):
+    dag_run = run_dag({"idea": IDEA}, subset_config(["intake"], {"intake": impossible_intake}))
+    assert dag_run.state == "failed"
+    out = capfd.readouterr()
+    with open_runtime() as rt:
+        gates = gate_entries(rt, dag_run.run_id, "intake")
+        status = rt.phases.statuses(dag_run.run_id)["intake"]
+        decisions = [e.data for e in rt.ledger.query(dag_run.run_id, types=["decision"])]
+        verified = rt.ledger.verify(dag_run.run_id, signer=rt.signer)
+    assert [g["passed"] for g in gates] == [False, False]
+    assert status == "failed"
+    assert any(d["decision_type"] == "gate.exhausted" for d in decisions)
+    assert verified.ok, verified.summary()
+    assert "launch_date" in out.out + out.err
+    assert "failed its gate after 2 attempt(s)" in out.out + out.err
+
+
+def test_an_unexpired_waiver_lets_the_last_attempt_pass(run_dag, subset_config):
+    with open_runtime() as rt:
+        expires = datetime.now(UTC) + timedelta(days=1)
+        waivers = [
+            rt.evidence.add_waiver(
+                phase="intake",
+                violation_type=v,
+                owner="release-manager",
+                expires_at=expires,
+                compensating_control="launch date set by hand",
+            )
+            for v in ("required_fields_missing", "score_below_threshold")
+        ]
+        expired = rt.evidence.add_waiver(
+            phase="intake",
+            violation_type="required_fields_missing",
+            owner="x",
+            expires_at=datetime.now(UTC) - timedelta(days=1),
+            compensating_control="stale",
+        )
+    try:
+        dag_run = run_dag({"idea": IDEA}, subset_config(["intake"], {"intake": impossible_intake}))
+    finally:
+        with open_runtime() as rt:
+            rt.conn.execute("UPDATE waivers SET status = 'revoked' WHERE phase = 'intake'")
+    assert dag_run.state == "success"
+    with open_runtime() as rt:
+        gates = gate_entries(rt, dag_run.run_id, "intake")
+        applied = [
+            e.data
+            for e in rt.ledger.query(dag_run.run_id, types=["decision"])
+            if e.data["decision_type"] == "waiver.applied"
+        ]
+    assert [g["passed"] for g in gates] == [False, True]
+    assert len(applied) == 1
+    assert set(applied[0]["outcome"]["waivers"]) <= set(waivers)
+    assert expired not in applied[0]["outcome"]["waivers"]
+
+
+def test_a_phase_over_its_token_budget_fails_its_gate(run_dag, subset_config):
+    tiny = {
+        "intake": lambda t: (
+            impossible_intake(t)
+            .replace("launch_date", "title")
+            .replace("budgets: {tokens: 50000", "budgets: {tokens: 10")
+        )
+    }
+    dag_run = run_dag({"idea": IDEA}, subset_config(["intake"], tiny))
+    assert dag_run.state == "failed"
+    with open_runtime() as rt:
+        gates = gate_entries(rt, dag_run.run_id, "intake")
+        usage = rt.phases.usage(dag_run.run_id, "intake")
+    assert usage.tokens > 10
+    assert all(not g["passed"] for g in gates)
+    assert all(any("budget" in r for r in g["reasons"]) for g in gates)

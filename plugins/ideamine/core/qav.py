@@ -216,7 +216,8 @@ _NOT_CLAIM_KEYS = frozenset(
 _PROBLEM_KEYS = frozenset(
     _stem(w)
     for w in "violation finding error failure issue warning vulnerability secret conflict contradiction "
-    "blocker gap unresolved untraced missing excluded rejected deprecated".split()
+    "blocker gap unresolved untraced missing excluded rejected deprecated skipped unpinned alert "
+    "incident regression rule".split()
 )
 # Keys whose empty string is a legitimate value (an empty default), not a gap.
 _VALUE_KEYS = frozenset("default example value placeholder prefix suffix separator initial const".split())

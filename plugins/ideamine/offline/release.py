@@ -131,7 +131,7 @@ def documentation_agent(ctx: AgentContext) -> dict[str, Any]:
                     f"Test: python -m coverage run -m pytest -q; keep coverage >= {MIN_COVERAGE_PERCENT}%.",
                 ],
                 "user_guide": [
-                    "Open the home page; each kind of record has its own section.",
+                    "Open the home page; every record type has its own section.",
                     "Fill in the form of a section and press its Add button to save a record.",
                     "Saved records appear in the list below the form.",
                 ],

@@ -91,7 +91,8 @@ def plan_step(
     return tasks
 
 
-def _sections_of(rt: Runtime, run_id: str, phase: str, keys: list[str]) -> dict[str, Any]:
+def sections_of(rt: Runtime, run_id: str, phase: str, keys: list[str]) -> dict[str, Any]:
+    """The current sections of the given planned instances, merged in the given order."""
     ids = rt.phases.state(run_id, phase).get("sections", {})
     return merge([json.loads(rt.artifacts.get(ids[k])) for k in keys if k in ids])
 
@@ -230,7 +231,7 @@ def agent_step(
     else:
         order = int(task["order"])
         previous = (
-            _sections_of(rt, run_id, spec.id, spec.agents[:order])
+            sections_of(rt, run_id, spec.id, spec.agents[:order])
             if spec.phase.parallelism == "sequential"
             else {}
         )

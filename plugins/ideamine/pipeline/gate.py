@@ -17,7 +17,7 @@ from ideamine.core.gate import GateDecision, Waiver, evaluate_gate, score_percen
 from ideamine.core.guards import GuardReport
 from ideamine.core.ledger_models import DecisionData, GateData
 from ideamine.errors import GateError
-from ideamine.pipeline.agents import _sections_of, phase_try, record_sections, run_one
+from ideamine.pipeline.agents import phase_try, record_sections, run_one, sections_of
 from ideamine.pipeline.draft import fan_in_step, guards_step, qav_step
 from ideamine.pipeline.runtime import Runtime
 from ideamine.pipeline.spec import PhaseSpec
@@ -222,6 +222,9 @@ def auto_fix(
     hints = tuple(dict.fromkeys(v.type for v in decision.violations))
     over_budget = any(v.type == "budget_exceeded" for v in decision.violations)
     agents = [] if over_budget else [a for a in spec.agents if a in fix.agents]
+    if agents and spec.phase.parallelism == "sequential":
+        # Later agents built on the ones being fixed: re-run them too, in order.
+        agents = spec.agents[spec.agents.index(agents[0]) :]
     if agents:
         state = rt.phases.state(run_id, spec.id)
         upstream = sorted(set(rt.phases.artifact_ids(run_id, spec.upstream).values()))
@@ -248,7 +251,7 @@ def auto_fix(
             for agent in agents:
                 order = spec.agents.index(agent)
                 previous = (
-                    _sections_of(rt, run_id, spec.id, spec.agents[:order])
+                    sections_of(rt, run_id, spec.id, spec.agents[:order])
                     if spec.phase.parallelism == "sequential"
                     else {}
                 )
