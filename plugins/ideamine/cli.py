@@ -167,6 +167,44 @@ def _cmd_dossier_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_waiver_add(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from ideamine.pipeline.runtime import open_runtime
+
+    expires = args.expires if args.expires.tzinfo else args.expires.replace(tzinfo=UTC)
+    with open_runtime(args.conn_id) as rt:
+        ident = rt.evidence.add_waiver(
+            phase=args.phase,
+            violation_type=args.violation,
+            owner=args.owner,
+            expires_at=expires,
+            compensating_control=args.control,
+            run_id=args.run_id,
+        )
+    print(ident)
+    return 0
+
+
+def _cmd_waiver_list(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from ideamine.pipeline.runtime import open_runtime
+
+    with open_runtime(args.conn_id) as rt:
+        rows = rt.conn.execute(
+            """SELECT id, coalesce(run_id, '*'), phase, violation_type, owner, expires_at, status,
+                      compensating_control
+                 FROM waivers ORDER BY created_at"""
+        ).fetchall()
+    now = datetime.now(UTC)
+    for r in rows:
+        state = r[6] if r[6] != "active" or r[5] > now else "expired"
+        when = f"{r[5]:%Y-%m-%d %H:%M}Z"
+        print(f"{r[0]}  run={r[1]}  {r[2]}/{r[3]}  owner={r[4]}  expires={when}  {state}  ({r[7]})")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from ideamine.demo import main as run_main
 
@@ -228,6 +266,27 @@ def build_parser() -> argparse.ArgumentParser:
     dbuild.add_argument("run_id")
     dbuild.add_argument("--conn-id", default="ideamine_ledger")
     dbuild.set_defaults(func=_cmd_dossier_build)
+
+    waiver = sub.add_parser("waiver", help="declared exceptions a gate may apply at its last attempt")
+    wsub = waiver.add_subparsers(dest="waiver_command", required=True)
+    wadd = wsub.add_parser(
+        "add",
+        help="waive one violation type of one phase until a time "
+        "(critical_cve, secrets_detected and critical_sast can never be waived)",
+    )
+    wadd.add_argument("--phase", required=True)
+    wadd.add_argument("--violation", required=True, help="e.g. coverage_below_min, score_below_threshold")
+    wadd.add_argument("--owner", required=True)
+    wadd.add_argument(
+        "--expires", required=True, type=datetime.fromisoformat, help="ISO time (UTC if no zone)"
+    )
+    wadd.add_argument("--control", required=True, help="the compensating control")
+    wadd.add_argument("--run-id", help="only this run (default: every run)")
+    wadd.add_argument("--conn-id", default="ideamine_ledger")
+    wadd.set_defaults(func=_cmd_waiver_add)
+    wlist = wsub.add_parser("list", help="every waiver, active, expired or revoked")
+    wlist.add_argument("--conn-id", default="ideamine_ledger")
+    wlist.set_defaults(func=_cmd_waiver_list)
 
     run = sub.add_parser("run", help="run the whole ideamine DAG in-process on one idea (dag.test)")
     run.add_argument("--idea", help="the product idea (default: a built-in example)")

@@ -46,7 +46,12 @@ def first_draft_story_count(idea: str) -> int:
 def test_a_failed_gate_is_fixed_and_passes_on_the_second_evaluation(run_dag, subset_config):
     need = first_draft_story_count(IDEA) + 1
     config = subset_config(
-        PRD_PHASES, {"prd": lambda text: text.replace("min_stories: 5", f"min_stories: {need}")}
+        PRD_PHASES,
+        {
+            "prd": lambda text: text.replace(
+                "min_stories: 5, min_nfrs: 3", f"min_stories: {need}, min_nfrs: 3, hard: true"
+            )
+        },
     )
     dag_run = run_dag({"idea": IDEA}, config)
     assert dag_run.state == "success"
