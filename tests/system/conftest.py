@@ -79,3 +79,62 @@ def subset_config(tmp_path: Path) -> Callable[..., Path]:
         return config
 
     return make
+
+
+@pytest.fixture(scope="session")
+def clear_and_resume(airflow_db: None) -> Callable[..., Any]:
+    """Clear task groups of a finished run, as the Grid's "Clear" does, then run it on to the end.
+
+    The loop is ``dag.test``'s own (which cannot resume an existing run): schedule what is ready,
+    run each task in-process with Airflow's ``_run_task``.
+    """
+
+    def resume(conf_dir: Path | None, run_id: str, groups: set[str]) -> Any:
+        import time
+
+        from airflow import settings
+        from airflow.dag_processing.dagbag import DagBag
+        from airflow.models.dagrun import DagRun
+        from airflow.models.taskinstance import clear_task_instances
+        from airflow.sdk.definitions.dag import _run_task
+        from airflow.serialization.serialized_objects import DagSerialization
+        from airflow.utils.state import DagRunState, TaskInstanceState
+        from sqlalchemy import select
+
+        saved = os.environ.get("IDEAMINE_CONFIG_DIR")
+        if conf_dir is not None:
+            os.environ["IDEAMINE_CONFIG_DIR"] = str(conf_dir)
+        try:
+            dag = DagBag(dag_folder=str(DAGS), safe_mode=False).dags["ideamine"]
+        finally:
+            os.environ.pop("IDEAMINE_CONFIG_DIR", None)
+            if saved is not None:
+                os.environ["IDEAMINE_CONFIG_DIR"] = saved
+        session = settings.Session()
+        dag_run = session.scalar(select(DagRun).where(DagRun.dag_id == dag.dag_id, DagRun.run_id == run_id))
+        cleared = [
+            ti for ti in dag_run.get_task_instances(session=session) if ti.task_id.split(".")[0] in groups
+        ]
+        clear_task_instances(cleared, session, dag_run_state=DagRunState.RUNNING)
+        session.commit()
+        dag_run.dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+        while dag_run.state == DagRunState.RUNNING:
+            session.expire_all()
+            schedulable, _ = dag_run.update_state(session=session)
+            for ti in schedulable:
+                if ti.state != TaskInstanceState.UP_FOR_RESCHEDULE:
+                    ti.try_number += 1
+                ti.state = TaskInstanceState.SCHEDULED
+            session.commit()
+            ready = [
+                t
+                for t in dag_run.get_task_instances(session=session)
+                if t.state == TaskInstanceState.SCHEDULED
+            ]
+            if not ready:
+                time.sleep(0.5)
+            for ti in ready:
+                _run_task(ti=ti, task=dag.task_dict[ti.task_id], run_triggerer=True)
+        return dag_run
+
+    return resume

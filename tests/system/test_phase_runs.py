@@ -153,3 +153,66 @@ def test_a_phase_over_its_token_budget_fails_its_gate(run_dag, subset_config):
     assert usage.tokens > 10
     assert all(not g["passed"] for g in gates)
     assert all(any("budget" in r for r in g["reasons"]) for g in gates)
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({"idea": ""}, "too short"),
+        ({"idea": "x" * 10_001}, "too long"),
+        ({"idea": 12345678901}, "is not of type 'string'"),
+    ],
+)
+def test_a_bad_idea_is_rejected_when_the_run_is_created(run_dag, subset_config, conf, message):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match=message):
+        run_dag(conf, subset_config(["intake"]))
+
+
+def test_an_unknown_conf_key_fails_the_first_task_before_any_agent(run_dag, subset_config, capfd):
+    dag_run = run_dag({"idea": IDEA, "budget": 5}, subset_config(["intake"]))
+    out = capfd.readouterr()
+    assert dag_run.state == "failed"
+    assert "budget: unknown conf key" in out.out + out.err
+    with open_runtime() as rt:
+        assert rt.phases.statuses(dag_run.run_id) == {}
+
+
+def test_clearing_a_phase_reruns_it_with_new_attempts_and_no_duplicates(
+    run_dag, subset_config, clear_and_resume
+):
+    config = subset_config(["intake", "ideation"])
+    first = run_dag({"idea": IDEA}, config)
+    assert first.state == "success"
+    with open_runtime() as rt:
+        before = rt.ledger.query(first.run_id)
+    again = clear_and_resume(config, first.run_id, {"ideation", "finish"})
+    assert again.state == "success"
+    with open_runtime() as rt:
+        after = rt.ledger.query(first.run_id)
+        verified = rt.ledger.verify(first.run_id, signer=rt.signer)
+    assert verified.ok, verified.summary()
+    assert [e.id for e in after[: len(before)]] == [e.id for e in before]  # nothing rewritten
+    new = after[len(before) :]
+    gates = [e.data for e in after if e.type == "gate"]
+    assert [(g["phase"], g["passed"]) for g in gates] == [
+        ("intake", True),
+        ("ideation", True),
+        ("ideation", True),
+    ]
+    agents = [
+        e.data for e in new if e.type == "task" and e.data["type"] == "agent" and e.data["target"] != "qav"
+    ]
+    assert {a["target"] for a in agents} == {
+        "StrategyAgent",
+        "CompetitiveAgent",
+        "TechStackAgent",
+        "PersonaAgent",
+    }
+    assert {a["attempt"] for a in agents} == {2}
+    # the same content is the same artifact: a re-run stores no second copy of an unchanged document
+    assert not [e for e in new if e.type == "artifact" and e.data["type"] == "IdeationResult"]
+    assert new[-1].type == "signature"
+    keys = [e.idempotency_key for e in after]
+    assert len(keys) == len(set(keys))

@@ -47,6 +47,7 @@ MEASURED = {
     "SecretsScanReport",
     "A11yAudit",
     "CoverageReport",
+    "BetaMetrics",
 }
 
 

@@ -49,6 +49,46 @@ def _materialize(rt: Runtime, run_id: str, artifacts: dict[str, Any]) -> None:
     artifacts["CoverageReport"] = pytest_coverage(rt.repo_dir(run_id))
 
 
+def _record_tool(
+    rt: Runtime, spec: PhaseSpec, run_id: str, target: str, seconds: float, artifacts: dict[str, Any]
+) -> None:
+    """A tool run outside any agent (build's repo and test run): one task entry, charged to the phase."""
+    ptry = phase_try(rt, run_id, spec.id)
+    sha = artifacts.get("RepoManifest", {}).get("commit_sha")
+    unit = f"{spec.id}:tool:{target}:p{ptry}:{sha}"
+    coverage = artifacts.get("CoverageReport", {})
+    rt.ledger.append(
+        run_id,
+        TaskData(
+            task_id=f"{spec.id}.fan_in.{target}",
+            phase=spec.id,
+            type="tool",
+            target=target,
+            result={
+                "commit_sha": sha,
+                "line_percent": coverage.get("line_percent"),
+                "tests_passed": coverage.get("tests_passed"),
+            },
+            duration_ms=int(seconds * 1000),
+            cost=Cost(tools_minutes=round(seconds / 60, 4)),
+            attempt=ptry,
+        ),
+        who=f"tool:{target}",
+        idempotency_key=f"task:{unit}",
+    )
+    rt.phases.charge(
+        run_id,
+        spec.id,
+        unit,
+        model="tool",
+        tokens_in=0,
+        tokens_out=0,
+        tool_seconds=seconds,
+        usd=0.0,
+        estimated=False,
+    )
+
+
 def fan_in_step(rt: Runtime, spec: PhaseSpec, run_id: str) -> dict[str, str]:
     """Merge the agents' sections in plan order, assemble and validate the phase's artifacts, store them."""
     state = rt.phases.state(run_id, spec.id)
@@ -62,7 +102,9 @@ def fan_in_step(rt: Runtime, spec: PhaseSpec, run_id: str) -> dict[str, str]:
     declared = [a.type for a in spec.phase.artifacts]
     artifacts = assemble(spec.phase.aggregation, combined, declared)
     if "SourceCode" in artifacts:
+        started = time.monotonic()
         _materialize(rt, run_id, artifacts)
+        _record_tool(rt, spec, run_id, "repo+pytest-coverage", time.monotonic() - started, artifacts)
     absent = [a.type for a in spec.phase.artifacts if not a.optional and a.type not in artifacts]
     if absent:
         raise AgentError(f"phase {spec.id!r} produced no {absent}: its agents must provide them")

@@ -161,7 +161,8 @@ def _passed(
         "kmap_refs": qav.get("frame_ids", []),
         "metrics": {**metrics, "score": decision.score, "criteria": decision.criteria},
     }
-    pack_id = rt.evidence.put_pack(run_id, spec.id, attempt_key, attempt, pack)
+    ptry = phase_try(rt, run_id, spec.id)
+    pack_id = rt.evidence.put_pack(run_id, spec.id, attempt_key, attempt, pack, phase_try=ptry)
     if decision.waived:
         rt.ledger.append(
             run_id,

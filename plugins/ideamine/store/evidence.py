@@ -51,16 +51,19 @@ class EvidenceStore:
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
 
-    def put_pack(self, run_id: str, phase: str, attempt_key: str, attempt: int, pack: dict[str, Any]) -> str:
+    def put_pack(
+        self, run_id: str, phase: str, attempt_key: str, attempt: int, pack: dict[str, Any], *, phase_try: int
+    ) -> str:
         ident = stable_id("evidence", run_id, phase, attempt_key)
         self.conn.execute(
-            """INSERT INTO evidence_packs
-                      (id, run_id, phase, attempt, artifacts, guard_reports, qav_summary, kmap_refs, metrics)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING""",
+            """INSERT INTO evidence_packs (id, run_id, phase, phase_try, attempt, artifacts, guard_reports,
+                                           qav_summary, kmap_refs, metrics)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING""",
             (
                 ident,
                 run_id,
                 phase,
+                phase_try,
                 attempt,
                 Jsonb(pack["artifacts"]),
                 Jsonb(pack["guard_reports"]),
