@@ -6,6 +6,7 @@ import json
 
 import pytest
 from ideamine.core.artifacts import ARTIFACT_MODELS
+from ideamine.core.config import KNOWN_PHASES
 from ideamine.core.reports import REPORT_MODELS
 from ideamine.pipeline.dossier import verify_dossier
 from ideamine.pipeline.runtime import open_runtime
@@ -16,21 +17,7 @@ IDEA = (
     "A tool lending library for neighbours that lets members list tools they own, borrow tools "
     "from people nearby, book pickup times and rate each loan."
 )
-PHASES = [
-    "intake",
-    "ideation",
-    "critique",
-    "prd",
-    "bizdev",
-    "architecture",
-    "build",
-    "security",
-    "story-loop",
-    "qa",
-    "aesthetic",
-    "release",
-    "beta",
-]
+PHASES = list(KNOWN_PHASES)
 # Measurements (latencies, durations, live probes) differ run to run by nature, and so does BetaMetrics,
 # which the analytics agent computes from them; every other document must not.
 MEASURED = {

@@ -76,17 +76,7 @@ def _record_tool(
         who=f"tool:{target}",
         idempotency_key=f"task:{unit}",
     )
-    rt.phases.charge(
-        run_id,
-        spec.id,
-        unit,
-        model="tool",
-        tokens_in=0,
-        tokens_out=0,
-        tool_seconds=seconds,
-        usd=0.0,
-        estimated=False,
-    )
+    rt.phases.charge_tool(run_id, spec.id, unit, seconds)
 
 
 def fan_in_step(rt: Runtime, spec: PhaseSpec, run_id: str) -> dict[str, str]:
@@ -256,17 +246,7 @@ def guards_step(rt: Runtime, spec: PhaseSpec, run_id: str, *, round_: int = 0) -
                 inputs=sorted(own.values()),
             )
         )
-        rt.phases.charge(
-            run_id,
-            spec.id,
-            unit,
-            model="tool",
-            tokens_in=0,
-            tokens_out=0,
-            tool_seconds=seconds,
-            usd=0.0,
-            estimated=False,
-        )
+        rt.phases.charge_tool(run_id, spec.id, unit, seconds)
     rt.ledger.append_many(run_id, entries)
     rt.phases.set_state(run_id, spec.id, "guards", reports)
     rt.events.emit(

@@ -127,6 +127,20 @@ class PhaseStore:
         ).fetchone()
         return row is not None
 
+    def charge_tool(self, run_id: str, phase: str, key: str, seconds: float) -> bool:
+        """Charge tool time (a guard, a test run) measured by us, not estimated."""
+        return self.charge(
+            run_id,
+            phase,
+            key,
+            model="tool",
+            tokens_in=0,
+            tokens_out=0,
+            tool_seconds=seconds,
+            usd=0.0,
+            estimated=False,
+        )
+
     def usage(self, run_id: str, phase: str) -> PhaseUsage:
         row = self.conn.execute(
             "SELECT tokens_used, tool_seconds, usd, started_at FROM phases WHERE run_id = %s AND phase = %s",

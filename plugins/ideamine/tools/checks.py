@@ -166,16 +166,21 @@ def run_pytest(
             home=home,
         )
         counts = junit_counts(junit)
-    if run.timed_out:
-        counts["errors"] += 1
-        counts["failures"].append("pytest timed out")
-    elif counts["total"] == 0 and run.returncode not in (0, 5):
-        counts["errors"] += 1  # pytest died before writing results (e.g. a usage error)
+    _count_broken_run(counts, run)
     counts["exit_code"] = run.returncode
     counts["duration_s"] = run.duration_s
     counts["pass_rate"] = pass_rate(counts["passed"], counts["failed"], counts["errors"])
     counts["tool"] = f"pytest {_tool_version('pytest')}"
     return counts
+
+
+def _count_broken_run(counts: dict[str, Any], run: Any) -> None:
+    """A timed-out pytest, or one that died before writing results (an import or usage error), is an error."""
+    if run.timed_out:
+        counts["errors"] += 1
+        counts["failures"].append("pytest timed out")
+    elif counts["total"] == 0 and run.returncode not in (0, 5):
+        counts["errors"] += 1
 
 
 def pytest_coverage(repo: Path) -> dict[str, Any]:
@@ -195,11 +200,7 @@ def pytest_coverage(repo: Path) -> dict[str, Any]:
             home=home,
         )
         counts = junit_counts(junit)
-        if run.timed_out:
-            counts["errors"] += 1
-            counts["failures"].append("pytest timed out")
-        elif counts["total"] == 0 and run.returncode not in (0, 5):
-            counts["errors"] += 1  # pytest died before writing results (e.g. an import error)
+        _count_broken_run(counts, run)
         report_json = home / "coverage.json"
         # -i: a file that does not parse has no measurable lines; the compilation guard reports it.
         json_run = run_tool(

@@ -12,25 +12,11 @@ from ideamine.core.reports import REPORT_MODELS, AcceptanceTestResult
 from ideamine.errors import AgentError
 from ideamine.tools.agents import TOOL_AGENTS, run_tool_agent
 
+from tests.integration.tools.conftest import AGENT_PHASES as PHASE_OF
+from tests.integration.tools.conftest import PASSING_TEST
+
 pytestmark = pytest.mark.integration
 
-PHASE_OF = {
-    "SASTAgent": "security",
-    "DASTAgent": "security",
-    "DependencyAgent": "security",
-    "SecretsAgent": "security",
-    "SBOMAgent": "security",
-    "E2ETestAgent": "qa",
-    "PerformanceAgent": "qa",
-    "LoadTestAgent": "qa",
-    "AccessibilityAgent": "qa",
-    "DeployAgent": "beta",
-    "MonitorAgent": "beta",
-}
-PASSING_TEST = (
-    "from app.store import Store\n\n\n"
-    "def test_create():\n    assert Store().create({'title': 'x'})['id'] == 1\n"
-)
 FAILING_TEST = "def test_ok():\n    assert True\n\n\ndef test_broken():\n    assert 1 == 2\n"
 
 
