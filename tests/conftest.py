@@ -21,12 +21,19 @@ for name in list(os.environ):
     if name.startswith(("AIRFLOW_CONN_IDEAMINE", "AIRFLOW_VAR_IDEAMINE")):
         del os.environ[name]
 
+# Real model hosts are unreachable from the suite: only loopback servers the tests start may answer.
+os.environ["IDEAMINE_ALLOW_REMOTE_MODELS"] = "0"
+
 # Airflow reads its settings at import: give the suite its own home, never the developer's.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="ideamine-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
 
+
+import pydantic_ai.models  # noqa: E402
+
+pydantic_ai.models.ALLOW_MODEL_REQUESTS = False  # tests that talk to the loopback server switch it on
 
 from ideamine.paths import migrations_dir  # noqa: E402 - after the environment above
 from ideamine.runtime import services  # noqa: E402

@@ -85,7 +85,9 @@ class ModelSpec:
         """The base URL requests go to (the provider's public API when the connection names none)."""
         if self.base_url:
             return self.base_url
-        return {"anthropic": ANTHROPIC_BASE_URL, "ollama": OLLAMA_BASE_URL}.get(self.provider, OPENAI_BASE_URL)
+        return {"anthropic": ANTHROPIC_BASE_URL, "ollama": OLLAMA_BASE_URL}.get(
+            self.provider, OPENAI_BASE_URL
+        )
 
 
 @dataclass(frozen=True)
@@ -247,10 +249,15 @@ def choice_from(
 ) -> ModelChoice:
     """The model choice a connection gives, with the YAML's ``model`` and ``fallback_models`` on top."""
     where = f"LLM connection {conn.conn_id!r}"
+    if conn.conn_type and not conn.conn_type.startswith("pydanticai"):
+        raise AgentError(
+            f"{where} has type {conn.conn_type!r}; an LLM connection has type 'pydanticai' "
+            f"(API key as password, base URL as host, model in the extra)"
+        )
     name = model or conn.extra.get("model")
     if not isinstance(name, str) or not name.strip():
         raise AgentError(
-            f"{where} names no model: set its extra to {{\"model\": \"openai:gpt-4o\"}} "
+            f'{where} names no model: set its extra to {{"model": "openai:gpt-4o"}} '
             f"(or anthropic:..., ollama:...) or set llm.model in the YAML"
         )
     fallbacks = fallback_models or _models_list(conn.extra.get("fallback_models"), where)
@@ -328,11 +335,12 @@ def build_model(spec: ModelSpec, *, timeout_s: float) -> tuple[Model, Closer]:
         from pydantic_ai.models.openai import OpenAIChatModel
         from pydantic_ai.providers.openai import OpenAIProvider
 
-        api_key = spec.api_key
+        public = spec.provider == "openai" and not spec.base_url
+        api_key = spec.api_key or (os.environ.get("OPENAI_API_KEY") if public else None)
         if not api_key:
-            if spec.provider == "openai" and not spec.base_url:
+            if public:
                 raise AgentError(
-                    f"model {spec.id}: the connection has no API key; put it in the connection's password"
+                    f"model {spec.id}: no API key in the connection's password or OPENAI_API_KEY"
                 )
             api_key = "not-needed"  # local OpenAI-compatible servers often take none, the SDK wants one
         client = AsyncOpenAI(base_url=spec.endpoint(), api_key=api_key, max_retries=0, timeout=timeout_s)

@@ -45,7 +45,9 @@ def section_model(type_: str, *, per_item: bool = False) -> type[BaseModel]:
     try:
         model = ARTIFACT_MODELS[type_]
     except KeyError:
-        raise AgentError(f"unknown artifact type {type_!r}; known: {', '.join(sorted(ARTIFACT_MODELS))}") from None
+        raise AgentError(
+            f"unknown artifact type {type_!r}; known: {', '.join(sorted(ARTIFACT_MODELS))}"
+        ) from None
     if per_item:
         return item_model(model) or model
     return model
@@ -141,7 +143,9 @@ def validate_sections(
             model.model_validate(body)
         except ValidationError as exc:
             problems = [
-                e for e in exc.errors(include_url=False) if not (e["type"] == "missing" and len(e["loc"]) == 1)
+                e
+                for e in exc.errors(include_url=False)
+                if not (e["type"] == "missing" and len(e["loc"]) == 1)
             ]
             errors.extend(f"{_where(type_, e['loc'])}: {e['msg']}" for e in problems)
         sections[type_] = body

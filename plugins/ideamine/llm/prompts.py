@@ -49,7 +49,7 @@ def environment(directory: str) -> ImmutableSandboxedEnvironment:
     return ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(directory),
         undefined=StrictUndefined,
-        autoescape=False,  # noqa: S701 - plain-text prompts, never HTML
+        autoescape=False,  # plain-text prompts, never HTML
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,

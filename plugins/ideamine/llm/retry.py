@@ -1,28 +1,29 @@
 """What the model backend does when a request fails: the error policy, one row per class of failure.
 
-=================================================  ==========  ==================================================
-What happened                                      Class       What the backend does
-=================================================  ==========  ==================================================
-HTTP 429 (rate limited)                            transient   wait ``Retry-After`` (at least the backoff, at most
-                                                               ``max_retry_after_s``; a longer ask skips to the
-                                                               next model), retry up to ``max_retries`` times
-HTTP 5xx, 408, 409, 425                            transient   wait the backoff, retry up to ``max_retries`` times
-connection refused/reset, client timeout           transient   same as a 5xx
-a model failed transiently ``1 + max_retries``     exhausted   try the next fallback model, in order; after the
-times                                                          last one, AgentError listing every model's error
-HTTP 401/403 (credentials refused)                 auth        AgentError at once, naming the connection id and
-                                                               how to fix it: no retry, no fallback
-HTTP 402 / quota or billing exhausted              fatal       AgentError at once (waiting does not help)
-HTTP 404 (model or endpoint not found)             fatal       AgentError at once, naming model and base URL
-other 4xx (bad request, context window exceeded)   fatal       AgentError at once
-output not JSON, or not matching the schema        output      one more request with the validation errors fed
-                                                               back; then AgentError naming agent, model and the
-                                                               first errors
-``reserve(tokens)`` refused                        budget      BudgetError, before the request is sent
-=================================================  ==========  ==================================================
+==========================================  ==========  ===============================================
+What happened                               Class       What the backend does
+==========================================  ==========  ===============================================
+HTTP 429 (rate limited)                     transient   wait ``Retry-After`` (at least the backoff; an
+                                                        ask above ``max_retry_after_s`` skips to the
+                                                        next model), retry up to ``max_retries`` times
+HTTP 5xx, 408, 409, 425                     transient   wait the backoff, retry up to ``max_retries``
+connection refused or reset, client         transient   same as a 5xx
+timeout (``LlmSettings.timeout_s``)
+a model failed transiently                  exhausted   the next fallback model, in order, with its own
+``1 + max_retries`` times                               retries; after the last, AgentError listing
+                                                        every model's last error
+HTTP 401/403 (credentials refused)          auth        AgentError at once naming the connection id and
+                                                        how to fix it; no retry, no fallback
+HTTP 402, quota or billing exhausted        quota       AgentError at once (waiting does not help)
+HTTP 404 (model or endpoint unknown)        not_found   AgentError at once naming model and base URL
+other 4xx (bad request, context window)     rejected    AgentError at once
+answer not JSON or not matching the         output      sent back once with the validation errors; then
+schema                                                  AgentError naming agent, model, first errors
+``reserve(tokens)`` refused                 budget      BudgetError; the request is not sent
+==========================================  ==========  ===============================================
 
-Backoff is ``min(backoff_base_s * 2**attempt, backoff_max_s)`` for attempt 0, 1, ... with no jitter, so
-a run's timing is reproducible. The SDK's own retries are switched off: this table is the only policy.
+Backoff after failed attempt ``n`` (0-based) is ``min(backoff_base_s * 2**n, backoff_max_s)``, without
+jitter so a run's timing is reproducible. The SDK's own retries are off: this table is the only policy.
 """
 
 from __future__ import annotations
