@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -106,6 +107,7 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
+    responder: Callable[[RecordedRequest], Reply] | None = None  # answers when no reply is queued
 
 
 def _completion(body: dict[str, Any], reply: Reply, number: int) -> dict[str, Any]:
@@ -179,6 +181,9 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 reply = state.replies.popleft() if state.replies else None
                 state.counter += 1
                 number = state.counter
+                responder = state.responder
+            if reply is None and responder is not None:
+                reply = responder(recorded)
             if reply is None:
                 recorded.status = 500
                 self._send(500, {"error": {"message": "no scripted reply left", "type": "server_error"}})
@@ -257,6 +262,11 @@ class OpenAIServer:
         """Queue replies, answered in order, one per chat-completions request."""
         with self._state.lock:
             self._state.replies.extend(replies)
+
+    def respond_with(self, responder: Callable[[RecordedRequest], Reply]) -> None:
+        """Answer every request that finds no queued reply by calling ``responder``."""
+        with self._state.lock:
+            self._state.responder = responder
 
     @property
     def requests(self) -> list[RecordedRequest]:

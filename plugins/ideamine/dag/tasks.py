@@ -9,7 +9,9 @@ import logging
 from typing import Any
 
 from airflow.sdk import get_current_context
+from airflow.sdk.exceptions import AirflowFailException
 
+from ideamine.errors import BudgetError
 from ideamine.pipeline import agents, draft
 from ideamine.pipeline.runtime import open_runtime
 from ideamine.pipeline.spec import load_spec
@@ -38,8 +40,11 @@ def run_agent(spec: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
     context["ideamine_agent"] = str(instance["key"])  # type: ignore[typeddict-unknown-key]  # map_index_template
     conf, run_id = _conf_and_run(context)
     phase = load_spec(spec)
-    with open_runtime() as rt:
-        result = agents.agent_step(rt, phase, conf, run_id, instance)
+    try:
+        with open_runtime() as rt:
+            result = agents.agent_step(rt, phase, conf, run_id, instance)
+    except BudgetError as exc:  # retrying would be refused the same way: fail now, no request was sent
+        raise AirflowFailException(f"phase {phase.id}: {exc}") from exc
     log.info("phase %s: %s produced sections %s", phase.id, instance["key"], result["sections"])
     return result
 

@@ -15,9 +15,10 @@ from ideamine.core.agent_io import AgentContext, AgentOutput
 from ideamine.core.budget import usd_cost
 from ideamine.core.canonical import canonical_bytes, sha256_hex
 from ideamine.core.fanin import merge
-from ideamine.core.ledger_models import Cost, CostData, TaskData
+from ideamine.core.ledger_models import Cost, CostData, DecisionData, TaskData
 from ideamine.errors import AgentError
 from ideamine.pipeline.context import facts_of, run_conf, upstream_artifacts
+from ideamine.pipeline.models import engine_of, model_for, run_on_model
 from ideamine.pipeline.runtime import Runtime
 from ideamine.pipeline.spec import PhaseSpec
 from ideamine.store.ledger import NewEntry
@@ -54,7 +55,8 @@ def plan_step(
 ) -> list[dict[str, Any]]:
     """Start the phase and list what its agents task(s) will run, one dict per mapped instance."""
     checked = run_conf(conf)
-    rt.ledger.ensure_run(run_id, idea=checked.idea, conf=checked.model_dump(), engine="offline")
+    engine = engine_of(spec)
+    rt.ledger.ensure_run(run_id, idea=checked.idea, conf=checked.model_dump(), engine=engine)
     rt.conn.execute(
         "UPDATE runs SET status = 'running', completed_at = NULL WHERE id = %s AND status <> 'running'",
         (run_id,),
@@ -64,6 +66,23 @@ def plan_step(
         run_id, spec.id, budgets=budgets, plan_hash=spec.plan_hash, try_number=try_number
     )
     ptry = phase_try(rt, run_id, spec.id)
+    if engine != "offline":
+        rt.conn.execute("UPDATE runs SET engine = %s WHERE id = %s AND engine = 'offline'", (engine, run_id))
+    rt.ledger.append(
+        run_id,
+        DecisionData(
+            phase=spec.id,
+            decision_type="engine",
+            outcome={
+                "engine": engine,
+                "note": "deterministic offline engine: no model was asked"
+                if engine == "offline"
+                else "document agents answered by a model through the Airflow connection",
+            },
+        ),
+        who="planner",
+        idempotency_key=f"decision:engine:{spec.id}:p{ptry}",
+    )
     rt.events.emit(
         run_id,
         spec.id,
@@ -129,14 +148,23 @@ def run_one(
         hints=hints,
     )
     started = time.monotonic()
-    out = produce(ctx)
+    choice = model_for(spec, agent)
+    cached = False
+    if choice is None:
+        out = produce(ctx)
+        price = spec.pricing.get(out.model, {"input_per_mtok": 0.0, "output_per_mtok": 0.0})
+        usd = usd_cost(out.tokens_in, out.tokens_out, price["input_per_mtok"], price["output_per_mtok"])
+    else:
+        cap = checked.budget_usd if checked.budget_usd is not None else spec.run_budget_usd
+        ran = run_on_model(rt, spec, ctx, choice, cap_usd=cap)
+        out, cached, usd = ran.output, ran.cached, ran.usd
     duration_ms = int((time.monotonic() - started) * 1000)
     ptry = phase_try(rt, run_id, spec.id)
     unit = f"{spec.id}:{key or agent}:{agent}:p{ptry}" + (f":fix{fix_attempt}" if fix_attempt else "")
-    price = spec.pricing.get(out.model, {"input_per_mtok": 0.0, "output_per_mtok": 0.0})
-    usd = usd_cost(out.tokens_in, out.tokens_out, price["input_per_mtok"], price["output_per_mtok"])
+    # A cached answer cost nothing now: its original token counts stay in the task entry only.
+    spent_in, spent_out = (0, 0) if cached else (out.tokens_in, out.tokens_out)
     digest = sha256_hex(canonical_bytes(out.sections))
-    tokens = out.tokens_in + out.tokens_out
+    tokens = spent_in + spent_out
     rt.ledger.append_many(
         run_id,
         [
@@ -165,11 +193,12 @@ def run_one(
                 CostData(
                     phase=spec.id,
                     model=out.model,
-                    tokens_in=out.tokens_in,
-                    tokens_out=out.tokens_out,
+                    tokens_in=spent_in,
+                    tokens_out=spent_out,
                     tools_minutes=round(out.tool_seconds / 60, 4),
                     usd=usd,
                     estimated=out.tokens_estimated,
+                    cached=cached,
                 ),
                 who=f"agent:{agent}",
                 idempotency_key=f"cost:{unit}",
@@ -182,8 +211,8 @@ def run_one(
         spec.id,
         unit,
         model=out.model,
-        tokens_in=out.tokens_in,
-        tokens_out=out.tokens_out,
+        tokens_in=spent_in,
+        tokens_out=spent_out,
         tool_seconds=out.tool_seconds,
         usd=usd,
         estimated=out.tokens_estimated,

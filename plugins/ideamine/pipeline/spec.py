@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ideamine.core.config import PhaseConfig, ProjectConfig
+from ideamine.core.config import LlmConfig, PhaseConfig, ProjectConfig
 from ideamine.core.plan import phase_plan
 
 # Phases whose fan-out is over runtime data rather than over the agent list.
@@ -26,6 +26,8 @@ class PhaseSpec(BaseModel):
     version: str
     timebox_seconds: int
     pricing: dict[str, dict[str, float]]
+    llm: dict[str, LlmConfig]  # agent -> its effective model settings (pipeline, phase, agent overlaid)
+    run_budget_usd: float | None = None  # pipeline.yaml's cap; a run's conf may set a lower one
 
     @property
     def id(self) -> str:
@@ -67,6 +69,8 @@ def phase_spec(project: ProjectConfig, phase_id: str) -> PhaseSpec:
         version=plan.version,
         timebox_seconds=plan.timebox_seconds,
         pricing={name: price.model_dump() for name, price in project.pipeline.pricing.items()},
+        llm={agent: project.effective_llm(phase_id, agent) for agent in project.phase(phase_id).agent_names},
+        run_budget_usd=project.pipeline.run.budget_usd,
     )
 
 

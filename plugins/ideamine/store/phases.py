@@ -42,7 +42,8 @@ class PhaseStore:
                VALUES (%(run)s, %(phase)s, 'running', now(), %(budgets)s, %(hash)s, %(try)s)
                ON CONFLICT (run_id, phase) DO UPDATE
                   SET status = 'running', started_at = now(), completed_at = NULL, state = '{}'::jsonb,
-                      tokens_used = 0, tool_seconds = 0, usd = 0, evidence_pack_id = NULL,
+                      tokens_used = 0, tool_seconds = 0, usd = 0, tokens_reserved = 0,
+                      evidence_pack_id = NULL,
                       budgets = EXCLUDED.budgets, plan_hash = EXCLUDED.plan_hash,
                       try_number = EXCLUDED.try_number
                 WHERE phases.try_number < EXCLUDED.try_number
@@ -126,6 +127,25 @@ class PhaseStore:
             },
         ).fetchone()
         return row is not None
+
+    def reserve_tokens(self, run_id: str, phase: str, tokens: int, *, limit: int) -> bool:
+        """Reserve ``tokens`` for a call about to be made; False, reserving nothing, if that would pass
+        ``limit`` counting what is used and what other calls hold. Atomic: one conditional UPDATE."""
+        row = self.conn.execute(
+            """UPDATE phases SET tokens_reserved = tokens_reserved + %(n)s
+                WHERE run_id = %(run)s AND phase = %(phase)s
+                  AND tokens_used + tokens_reserved + %(n)s <= %(limit)s
+               RETURNING 1""",
+            {"n": tokens, "run": run_id, "phase": phase, "limit": limit},
+        ).fetchone()
+        return row is not None
+
+    def release_tokens(self, run_id: str, phase: str, tokens: int) -> None:
+        self.conn.execute(
+            """UPDATE phases SET tokens_reserved = greatest(tokens_reserved - %s, 0)
+                WHERE run_id = %s AND phase = %s""",
+            (tokens, run_id, phase),
+        )
 
     def charge_tool(self, run_id: str, phase: str, key: str, seconds: float) -> bool:
         """Charge tool time (a guard, a test run) measured by us, not estimated."""
