@@ -221,9 +221,9 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 class OpenAIServer:
     """The server; use as a context manager. ``base_url`` ends in ``/v1`` like OpenAI's."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self._state = _State()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self._state))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self._state))
         self._httpd.daemon_threads = True
         # A short poll interval: stop() waits at most that long for the serving loop to notice.
         self._thread = threading.Thread(

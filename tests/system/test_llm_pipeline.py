@@ -1,47 +1,32 @@
 """Phases intake to prd on a model: the real client, real HTTP, a scripted server on loopback.
 
-The server answers each agent with the sections the offline engine writes for the same idea, so the
-test checks the model path itself — prompts carrying the idea and the schema, structured output,
-token accounting, the response cache — not the quality of any model.
+The server answers each agent with the sections the offline engine writes for the same idea
+(``tests/support/offline_model_server.py``), so the test checks the model path itself — prompts
+carrying the idea and the schema, structured output, token accounting, the response cache — not the
+quality of any model.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
 import pydantic_ai.models
 import pytest
 from ideamine.pipeline.runtime import open_runtime
 
-from tests.support.openai_server import OpenAIServer, RecordedRequest, Reply
-from tests.unit.offline.pipeline import run_pipeline
+from tests.support.offline_model_server import answer
+from tests.support.openai_server import OpenAIServer
 
 pytestmark = [pytest.mark.system, pytest.mark.integration]
 
 IDEA = "A book club organiser for reading groups that lets members propose books {{ 7*7 }} and vote on them."
 PHASES = ["intake", "ideation", "critique", "prd"]
-AGENT = re.compile(r"agent (\w+Agent)\)")
-
-
-def answers_from_offline_engine(idea: str):
-    run = run_pipeline(idea, stop_after="prd")
-    by_agent = {agent: sections for phase in run.sections.values() for agent, sections in phase.items()}
-
-    def respond(request: RecordedRequest) -> Reply:
-        system = next(m["content"] for m in request.messages if m["role"] == "system")
-        sections = by_agent[AGENT.search(system).group(1)]
-        return Reply.json(
-            sections, prompt_tokens=len(request.text()) // 4, completion_tokens=len(json.dumps(sections)) // 4
-        )
-
-    return respond
 
 
 @pytest.fixture
 def model_server(monkeypatch: pytest.MonkeyPatch):
     with OpenAIServer() as server:
-        server.respond_with(answers_from_offline_engine(IDEA))
+        server.respond_with(answer)
         monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", True)
         connection = {
             "conn_type": "pydanticai",
@@ -82,3 +67,27 @@ def test_intake_to_prd_through_the_model_and_again_from_the_cache(run_dag, subse
     assert costs
     assert all(c["cached"] for c in costs)
     assert sum(c["tokens_in"] + c["tokens_out"] for c in costs) == 0
+
+
+def test_no_request_is_sent_past_the_phase_token_budget(run_dag, subset_config, model_server, capfd):
+    tiny = {"intake": lambda text: text.replace("budgets: {tokens: 50000", "budgets: {tokens: 500")}
+    idea = "A seed swap board for community gardens that lets gardeners offer seeds and request swaps."
+    dag_run = run_dag({"idea": idea}, subset_config(["intake"], tiny))  # an idea the cache has not seen
+    assert dag_run.state == "failed"
+    assert model_server.requests == []
+    out = capfd.readouterr()
+    assert "budget" in (out.out + out.err).lower()
+    with open_runtime() as rt:
+        usage = rt.phases.usage(dag_run.run_id, "intake")
+        reserved = rt.conn.execute(
+            "SELECT tokens_reserved FROM phases WHERE run_id = %s AND phase = 'intake'", (dag_run.run_id,)
+        ).fetchone()[0]
+    assert usage.tokens == 0
+    assert reserved == 0  # what a refused call tried to hold is not left behind
+
+
+def test_a_run_usd_cap_of_zero_stops_every_call(run_dag, subset_config, model_server):
+    idea = "A carpool planner for school parents that lets them offer seats and book rides for kids."
+    dag_run = run_dag({"idea": idea, "budget_usd": 0}, subset_config(["intake"]))
+    assert dag_run.state == "failed"
+    assert model_server.requests == []

@@ -12,6 +12,7 @@ against what the run has spent before each request.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from ideamine.core.agent_io import AgentContext, AgentOutput
@@ -21,6 +22,8 @@ from ideamine.llm.models import choice_from
 from ideamine.pipeline.runtime import Runtime
 from ideamine.pipeline.spec import PhaseSpec
 from ideamine.store.llm_cache import LlmCacheStore
+
+log = logging.getLogger(__name__)
 
 OFFLINE_ONLY = frozenset({"StoryValidatorAgent"})
 
@@ -82,4 +85,17 @@ def run_on_model(
     finally:
         if held:
             rt.phases.release_tokens(ctx.run_id, ctx.phase, held)
+    for note in result.notes:
+        log.info("%s/%s: %s", ctx.phase, ctx.agent, note)
+    log.info(
+        "%s/%s on %s: %s, %d request(s), %d+%d tokens, $%.6f",
+        ctx.phase,
+        ctx.agent,
+        choice.model,
+        "from the response cache" if result.cached else "answered",
+        result.requests,
+        result.output.tokens_in,
+        result.output.tokens_out,
+        result.usd,
+    )
     return ModelRun(result.output, result.cached, result.usd, result.requests)
