@@ -73,7 +73,9 @@ def main() -> int:
     try:
         while True:
             time.sleep(5)
-            print(f"{len(server.requests)} request(s) so far", flush=True)
+            done = server.requests
+            tokens = sum((r.usage or {}).get("total_tokens", 0) for r in done)
+            print(f"{len(done)} request(s), {tokens} tokens reported so far", flush=True)
     except KeyboardInterrupt:
         server.stop()
     return 0

@@ -24,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ideamine.core.agent_io import AgentContext
 from ideamine.core.canonical import canonical_json
+from ideamine.core.reports import REPORT_MODELS
 from ideamine.errors import AgentError
 
 PROMPTS_DIR_ENV = "IDEAMINE_PROMPTS_DIR"
@@ -114,7 +115,10 @@ def render_prompt(
         raise AgentError(f"{ctx.phase}/{agent}: no prompt template {folder / (agent + '.j2')}") from None
     except TemplateError as exc:
         raise AgentError(f"{ctx.phase}/{agent}: prompt template does not parse: {exc}") from None
-    previous = _json_text(ctx.previous) if ctx.previous else ""
+    # Measured reports (test runs, probes) in the previous sections are shown only to an agent that
+    # reads them: they change from run to run and would otherwise defeat the response cache.
+    shown = {k: v for k, v in ctx.previous.items() if k not in REPORT_MODELS or reads is None or k in reads}
+    previous = _json_text(shown) if shown else ""
     item = _json_text(ctx.item) if ctx.item is not None else ""
     # The item and previous sections get their own shares first: an agent works on them directly.
     item = truncate(item, budget_chars // 4)
