@@ -52,7 +52,7 @@ demo: airflow-setup
 # then `airflow dags trigger ideamine -c '{"idea": "..."}'` or the UI trigger form at :8080.
 up: airflow-setup
 	$(AIRFLOW_ENV) $(BIN)/airflow dags unpause ideamine
-	$(AIRFLOW_ENV) AIRFLOW__CORE__EXECUTOR=LocalExecutor $(BIN)/airflow standalone
+	$(AIRFLOW_ENV) PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW__CORE__EXECUTOR=LocalExecutor $(BIN)/airflow standalone
 
 services-stop: install
 	$(BIN)/ideamine services stop
