@@ -12,6 +12,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -125,26 +127,35 @@ def _phase_order() -> list[str]:
     return load_project(default_config_dir()).phase_ids
 
 
-def main(idea: str | None, conf_json: str | None, dags_folder: Path, log: Path) -> int:
-    """Run the demo with Airflow's own output sent to ``log``; progress and the JSON line stay visible."""
-    conf: dict[str, Any] = json.loads(conf_json) if conf_json else {}
-    conf.setdefault("idea", idea or DEFAULT_IDEA)
+@contextmanager
+def output_to(log: Path) -> Iterator[TextIO]:
+    """Send everything written to fds 1 and 2 (Airflow's own output) to ``log``; yield the terminal."""
     log.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)
     terminal = os.fdopen(os.dup(2), "w", buffering=1)
-    print(f"running the ideamine DAG in-process; Airflow's output goes to {log}", file=terminal)
     with open(log, "ab") as sink:
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
         try:
-            result = run_demo(conf, dags_folder=dags_folder, progress=terminal)
+            yield terminal
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(saved_out, 1)
             os.dup2(saved_err, 2)
+            os.close(saved_out)
+            os.close(saved_err)
+
+
+def main(idea: str | None, conf_json: str | None, dags_folder: Path, log: Path) -> int:
+    """Run the demo with Airflow's own output sent to ``log``; progress and the JSON line stay visible."""
+    conf: dict[str, Any] = json.loads(conf_json) if conf_json else {}
+    conf.setdefault("idea", idea or DEFAULT_IDEA)
+    with output_to(log) as terminal:
+        print(f"running the ideamine DAG in-process; Airflow's output goes to {log}", file=terminal)
+        result = run_demo(conf, dags_folder=dags_folder, progress=terminal)
     print(json.dumps(result, sort_keys=False), flush=True)
     ok = result["ledger_verified"] and all(v == "passed" for v in result["phases"].values())
     return 0 if ok else 1
