@@ -2,7 +2,9 @@
 
 An agent runs on a model when its effective ``llm`` settings name an Airflow connection that exists
 (default ``ideamine_llm``); otherwise on the offline engine. Tool agents always run their tools, and
-the story validator stays offline: it judges measured test results, which a model could invent.
+two document agents stay offline because their output is measurements, which a model could invent:
+the story validator (judges acceptance-test results) and beta's analytics agent (reads KPIs off the
+measured reports).
 
 Before every request the call reserves its estimated tokens in Postgres with one conditional UPDATE,
 so parallel agents and retries cannot overrun the phase budget together; a refused reservation means
@@ -25,7 +27,7 @@ from ideamine.store.llm_cache import LlmCacheStore
 
 log = logging.getLogger(__name__)
 
-OFFLINE_ONLY = frozenset({"StoryValidatorAgent"})
+OFFLINE_ONLY = frozenset({"StoryValidatorAgent", "AnalyticsAgent"})
 
 
 @dataclass(frozen=True)
