@@ -100,6 +100,15 @@ def _report(
     )
 
 
+def _scored_checks(cfg: Any, name: str, checks: dict[str, float], agents: list[str]) -> GuardReport:
+    """A guard scored as the mean of its checks, failing below ``cfg.min_score``."""
+    score = sum(checks.values()) / len(checks)
+    violations = []
+    if score < cfg.min_score:
+        violations.append(Violation.below_min(name, round(score, 3), cfg.min_score, severity="medium"))
+    return _report(cfg, score, violations, {"checks": checks}, agents)
+
+
 def _missing(cfg: Any, type_: str, agents: list[str]) -> GuardReport:
     violation = Violation(type="artifact_missing", message=f"no {type_} artifact to check", severity="high")
     return _report(cfg, 0.0, [violation], {"missing": type_}, agents)
@@ -292,13 +301,7 @@ def feasibility(cfg: Any, artifacts: dict[str, Any], repo: Path | None) -> Guard
         "measurable_objectives": sum(bool(re.search(r"\d", o)) for o in objectives) / max(1, len(objectives)),
         "dependencies": min(1.0, 5 / max(1, len(deps))),
     }
-    score = sum(checks.values()) / len(checks)
-    violations = []
-    if score < cfg.min_score:
-        violations.append(
-            Violation.below_min("feasibility", round(score, 3), cfg.min_score, severity="medium")
-        )
-    return _report(cfg, score, violations, {"checks": checks}, ["TechStackAgent", "StrategyAgent"])
+    return _scored_checks(cfg, "feasibility", checks, ["TechStackAgent", "StrategyAgent"])
 
 
 # --- critique --------------------------------------------------------------------------------------
@@ -541,13 +544,7 @@ def financial_viability(cfg: Any, artifacts: dict[str, Any], repo: Path | None) 
             _filled(_get(_body(artifacts, "BusinessPlan"), "business_model", "revenue_streams"))
         ),
     }
-    score = sum(checks.values()) / len(checks)
-    violations = []
-    if score < cfg.min_score:
-        violations.append(
-            Violation.below_min("financial_viability", round(score, 3), cfg.min_score, severity="medium")
-        )
-    return _report(cfg, score, violations, {"checks": checks}, ["BusinessModelAgent", "PricingAgent"])
+    return _scored_checks(cfg, "financial_viability", checks, ["BusinessModelAgent", "PricingAgent"])
 
 
 # --- release ---------------------------------------------------------------------------------------
@@ -663,13 +660,7 @@ def brand_compliance(cfg: Any, artifacts: dict[str, Any], repo: Path | None) -> 
         "alt_text": sum(_filled(a.get("alt")) for a in assets) / len(assets) if assets else 0.0,
         "voice_defined": float(_filled(brand.get("voice"))),
     }
-    score = sum(checks.values()) / len(checks)
-    violations = []
-    if score < cfg.min_score:
-        violations.append(
-            Violation.below_min("brand_compliance", round(score, 3), cfg.min_score, severity="medium")
-        )
-    return _report(cfg, score, violations, {"checks": checks}, ["BrandingAgent", "UIPolishAgent"])
+    return _scored_checks(cfg, "brand_compliance", checks, ["BrandingAgent", "UIPolishAgent"])
 
 
 def responsive_design(cfg: Any, artifacts: dict[str, Any], repo: Path | None) -> GuardReport:
