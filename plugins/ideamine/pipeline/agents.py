@@ -128,10 +128,15 @@ def run_one(
     hints: tuple[str, ...] = (),
     fix_attempt: int = 0,
     key: str | None = None,
+    upstream: tuple[dict[str, str], dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], AgentOutput]:
-    """Run one agent and record it; returns (sections, output)."""
+    """Run one agent and record it; returns (sections, output).
+
+    ``upstream`` is ``upstream_artifacts(...)`` when the caller runs several agents on the same inputs
+    (a story through every agent, an auto-fix), so the bodies are read once.
+    """
     checked = run_conf(conf)
-    ids, bodies = upstream_artifacts(rt, run_id, spec.upstream)
+    ids, bodies = upstream or upstream_artifacts(rt, run_id, spec.upstream)
     ctx = AgentContext(
         run_id=run_id,
         phase=spec.id,
@@ -245,16 +250,35 @@ def record_sections(
     return ref.id
 
 
-def agent_step(
-    rt: Runtime, spec: PhaseSpec, conf: dict[str, Any], run_id: str, task: dict[str, Any]
-) -> dict[str, Any]:
-    """Run one planned instance: one agent, or (story-loop) every agent in order on one story."""
+def run_instance(
+    rt: Runtime,
+    spec: PhaseSpec,
+    conf: dict[str, Any],
+    run_id: str,
+    task: dict[str, Any],
+    *,
+    upstream: tuple[dict[str, str], dict[str, Any]],
+    hints: tuple[str, ...] = (),
+    fix_attempt: int = 0,
+) -> str:
+    """Run one planned instance — one agent, or (story-loop) every agent in order on one story — and
+    make its sections the phase's current ones. Returns the stored sections' id."""
     key = str(task["key"])
     if spec.maps_over_items:
         sections: dict[str, Any] = {}
         for agent in spec.agents:
             produced, _ = run_one(
-                rt, spec, conf, run_id, agent, previous=sections, item=task["item"], key=key
+                rt,
+                spec,
+                conf,
+                run_id,
+                agent,
+                previous=sections,
+                item=task["item"],
+                key=key,
+                hints=hints,
+                fix_attempt=fix_attempt,
+                upstream=upstream,
             )
             sections = merge([sections, produced])
     else:
@@ -264,10 +288,28 @@ def agent_step(
             if spec.phase.parallelism == "sequential"
             else {}
         )
-        sections, _ = run_one(rt, spec, conf, run_id, key, previous=previous)
-    ids = rt.phases.artifact_ids(run_id, spec.upstream)
-    sections_id = record_sections(
-        rt, run_id, spec.id, key, sections, source=f"agent:{key}", inputs=sorted(set(ids.values()))
+        sections, _ = run_one(
+            rt,
+            spec,
+            conf,
+            run_id,
+            key,
+            previous=previous,
+            hints=hints,
+            fix_attempt=fix_attempt,
+            upstream=upstream,
+        )
+    inputs = sorted(set(upstream[0].values()))
+    return record_sections(rt, run_id, spec.id, key, sections, source=f"agent:{key}", inputs=inputs)
+
+
+def agent_step(
+    rt: Runtime, spec: PhaseSpec, conf: dict[str, Any], run_id: str, task: dict[str, Any]
+) -> dict[str, Any]:
+    """Run one planned instance and report the phase's progress."""
+    key = str(task["key"])
+    sections_id = run_instance(
+        rt, spec, conf, run_id, task, upstream=upstream_artifacts(rt, run_id, spec.upstream)
     )
     done = len(rt.phases.state(run_id, spec.id).get("sections", {}))
     ptry = phase_try(rt, run_id, spec.id)

@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from ideamine.core.budget import BudgetLimits, Usage, budget_status
-from ideamine.core.fanin import merge
 from ideamine.core.gate import GateDecision, Waiver, evaluate_gate, score_percent
 from ideamine.core.guards import GuardReport
 from ideamine.core.ledger_models import DecisionData, GateData
 from ideamine.errors import GateError
-from ideamine.pipeline.agents import phase_try, record_sections, run_one, sections_of
+from ideamine.pipeline.agents import phase_try, run_instance
+from ideamine.pipeline.context import upstream_artifacts
 from ideamine.pipeline.draft import fan_in_step, guards_step, qav_step
 from ideamine.pipeline.runtime import Runtime
 from ideamine.pipeline.spec import PhaseSpec
@@ -227,49 +227,16 @@ def auto_fix(
         # Later agents built on the ones being fixed: re-run them too, in order.
         agents = spec.agents[spec.agents.index(agents[0]) :]
     if agents:
-        state = rt.phases.state(run_id, spec.id)
-        upstream = sorted(set(rt.phases.artifact_ids(run_id, spec.upstream).values()))
+        upstream = upstream_artifacts(rt, run_id, spec.upstream)
         if spec.maps_over_items:
-            items = {str(s["id"]): s for s in _stories(rt, run_id, spec)}
-            for key in state.get("plan", []):
-                sections: dict[str, Any] = {}
-                for agent in spec.agents:
-                    produced, _ = run_one(
-                        rt,
-                        spec,
-                        conf,
-                        run_id,
-                        agent,
-                        previous=sections,
-                        item=items.get(key),
-                        hints=hints,
-                        fix_attempt=attempt,
-                        key=key,
-                    )
-                    sections = merge([sections, produced])
-                record_sections(rt, run_id, spec.id, key, sections, source=f"agent:{key}", inputs=upstream)
+            stories = {str(s["id"]): s for s in upstream[1].get("UserStories", {}).get("user_stories", [])}
+            plan = rt.phases.state(run_id, spec.id).get("plan", [])
+            tasks = [{"key": key, "item": stories.get(key)} for key in plan]
         else:
-            for agent in agents:
-                order = spec.agents.index(agent)
-                previous = (
-                    sections_of(rt, run_id, spec.id, spec.agents[:order])
-                    if spec.phase.parallelism == "sequential"
-                    else {}
-                )
-                sections, _ = run_one(
-                    rt, spec, conf, run_id, agent, previous=previous, hints=hints, fix_attempt=attempt
-                )
-                record_sections(
-                    rt, run_id, spec.id, agent, sections, source=f"agent:{agent}", inputs=upstream
-                )
+            tasks = [{"key": agent, "order": spec.agents.index(agent)} for agent in agents]
+        for task in tasks:
+            run_instance(rt, spec, conf, run_id, task, upstream=upstream, hints=hints, fix_attempt=attempt)
         fan_in_step(rt, spec, run_id)
     if agents or fix.strict_qav:
         qav_step(rt, spec, run_id, strict=fix.strict_qav, round_=attempt)
     guards_step(rt, spec, run_id, round_=attempt)
-
-
-def _stories(rt: Runtime, run_id: str, spec: PhaseSpec) -> list[dict[str, Any]]:
-    from ideamine.pipeline.context import upstream_artifacts
-
-    _, bodies = upstream_artifacts(rt, run_id, spec.upstream)
-    return list((bodies.get("UserStories") or {}).get("user_stories") or [])

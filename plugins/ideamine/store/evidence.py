@@ -74,27 +74,6 @@ class EvidenceStore:
         )
         return ident
 
-    def pack(self, ident: str) -> dict[str, Any] | None:
-        row = self.conn.execute(
-            """SELECT id, run_id, phase, attempt, artifacts, guard_reports, qav_summary, kmap_refs, metrics
-                 FROM evidence_packs WHERE id = %s""",
-            (ident,),
-        ).fetchone()
-        if row is None:
-            return None
-        keys = (
-            "id",
-            "run_id",
-            "phase",
-            "attempt",
-            "artifacts",
-            "guard_reports",
-            "qav_summary",
-            "kmap_refs",
-            "metrics",
-        )
-        return {k: (str(v) if k == "id" else v) for k, v in zip(keys, row, strict=True)}
-
     def add_assumptions(self, run_id: str, phase: str, assumptions: Sequence[dict[str, Any]]) -> None:
         for a in assumptions:
             self.conn.execute(
